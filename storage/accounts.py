@@ -1,0 +1,138 @@
+"""Portal accounts and everything that authenticates them (A1–A8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, Timestamped, enum_column
+from .enums import AccountRequestStatus, ThrottleScope, TokenPurpose, UserRole, UserStatus
+from .organisations import Collectivity
+
+
+class User(Timestamped, Base):
+    """A portal user. The e-mail is the username, compared case-insensitively (A2)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    # Lower-cased e-mail: the unique login key (A2).
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[UserRole] = enum_column(UserRole)
+    status: Mapped[UserStatus] = enum_column(UserStatus)
+    home_collectivity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("collectivities.id", ondelete="RESTRICT"), index=True
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    last_login_at: Mapped[dt.datetime | None]
+    password_changed_at: Mapped[dt.datetime | None]
+    deactivated_at: Mapped[dt.datetime | None]
+
+    home_collectivity: Mapped[Collectivity | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'STAFF' AND home_collectivity_id IS NULL) OR "
+            "(role <> 'STAFF' AND home_collectivity_id IS NOT NULL)",
+            name="home_collectivity_by_role",
+        ),
+        CheckConstraint(
+            "status <> 'ACTIVE' OR password_hash IS NOT NULL", name="active_has_password"
+        ),
+        CheckConstraint("language IN ('nl', 'en')", name="language_known"),
+        CheckConstraint("email_key = lower(email)", name="email_key_lower"),
+    )
+
+
+class AuthSession(Base):
+    """A login session (A8). Only a SHA-256 hash of the random token is stored."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    client_address: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (CheckConstraint("expires_at > created_at", name="expires_after_creation"),)
+
+
+class UserToken(Base):
+    """A single-use token mailed or handed to a user: activation, invitation, reset, 2FA challenge."""
+
+    __tablename__ = "user_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = enum_column(TokenPurpose)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (CheckConstraint("expires_at > created_at", name="expires_after_creation"),)
+
+
+class TotpDevice(Base):
+    """A user's authenticator app (A6). The secret is encrypted with the key from settings."""
+
+    __tablename__ = "totp_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary(512))
+    created_at: Mapped[dt.datetime]
+    confirmed_at: Mapped[dt.datetime | None]
+    # The last accepted TOTP time step: a code is accepted once (A6).
+    last_used_step: Mapped[int | None]
+
+
+class AccountRequest(Timestamped, Base):
+    """An employer's request for a main-user account (A1)."""
+
+    __tablename__ = "account_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_number: Mapped[str] = mapped_column(String(20))
+    collectivity_number: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    status: Mapped[AccountRequestStatus] = enum_column(AccountRequestStatus)
+    collectivity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("collectivities.id", ondelete="SET NULL")
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[dt.datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (Index("ix_account_requests_status", "status", "created_at"),)
+
+
+class LoginThrottle(Base):
+    """Failed-attempt counters per account and per client address (A4), shared by all workers."""
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[ThrottleScope] = enum_column(ThrottleScope)
+    key: Mapped[str] = mapped_column(String(254))
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failure_at: Mapped[dt.datetime]
+    last_failure_at: Mapped[dt.datetime]
+    blocked_until: Mapped[dt.datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("scope", "key"),
+        CheckConstraint("failures >= 0", name="failures_not_negative"),
+    )
