@@ -91,10 +91,10 @@ class Contract(Timestamped, Base):
         CheckConstraint(
             "(employer_contribution_kind = 'NONE' AND employer_contribution_amount IS NULL "
             "AND employer_contribution_percentage IS NULL) OR "
-            "(employer_contribution_kind = 'FIXED' AND employer_contribution_amount >= 0 "
+            "(employer_contribution_kind = 'FIXED' AND employer_contribution_amount IS NOT NULL AND employer_contribution_amount >= 0 "
             "AND employer_contribution_percentage IS NULL) OR "
             "(employer_contribution_kind = 'PERCENTAGE' AND employer_contribution_amount IS NULL "
-            "AND employer_contribution_percentage BETWEEN 0 AND 10000)",
+            "AND employer_contribution_percentage IS NOT NULL AND employer_contribution_percentage BETWEEN 0 AND 10000)",
             name="employer_contribution_shape",
         ),
     )

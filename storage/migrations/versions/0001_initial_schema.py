@@ -284,7 +284,7 @@ def upgrade() -> None:
         sa.Column("employer_contribution_percentage", storage.types.ScaledDecimal(), nullable=True),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "(employer_contribution_kind = 'NONE' AND employer_contribution_amount IS NULL AND employer_contribution_percentage IS NULL) OR (employer_contribution_kind = 'FIXED' AND employer_contribution_amount >= 0 AND employer_contribution_percentage IS NULL) OR (employer_contribution_kind = 'PERCENTAGE' AND employer_contribution_amount IS NULL AND employer_contribution_percentage BETWEEN 0 AND 10000)",
+            "(employer_contribution_kind = 'NONE' AND employer_contribution_amount IS NULL AND employer_contribution_percentage IS NULL) OR (employer_contribution_kind = 'FIXED' AND employer_contribution_amount IS NOT NULL AND employer_contribution_amount >= 0 AND employer_contribution_percentage IS NULL) OR (employer_contribution_kind = 'PERCENTAGE' AND employer_contribution_amount IS NULL AND employer_contribution_percentage IS NOT NULL AND employer_contribution_percentage BETWEEN 0 AND 10000)",
             name=op.f("ck_contracts_employer_contribution_shape"),
         ),
         sa.CheckConstraint(
