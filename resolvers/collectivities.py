@@ -36,20 +36,22 @@ async def collectivities_by_ids(
 
 
 async def collectivities_in_scope_list(db: AsyncSession, actor: Actor) -> list[Collectivity]:
-    """The collectivities the actor acts on, by number; staff get their (empty) own list here."""
-    if actor.scope is None:
-        return []
-    rows = await db.scalars(
-        select(Collectivity)
-        .where(Collectivity.id.in_(actor.scope))
-        .order_by(Collectivity.collectivity_number)
-    )
-    return list(rows)
+    """The collectivities the actor acts on (staff: all), by collectivity number."""
+    statement = select(Collectivity).order_by(Collectivity.collectivity_number)
+    if actor.scope is not None:
+        statement = statement.where(Collectivity.id.in_(actor.scope))
+    return list(await db.scalars(statement))
 
 
-async def customers_by_ids(db: AsyncSession, ids: Sequence[int]) -> list[Customer | None]:
-    """Customers are reached only through a collectivity already checked for scope."""
-    rows = await db.scalars(select(Customer).where(Customer.id.in_(set(ids))))
+async def customers_by_ids(
+    db: AsyncSession, actor: Actor, ids: Sequence[int]
+) -> list[Customer | None]:
+    """Batch load: customers that own a collectivity in the actor's scope, else None."""
+    statement = select(Customer).where(Customer.id.in_(set(ids)))
+    if actor.scope is not None:
+        owned = select(Collectivity.customer_id).where(Collectivity.id.in_(actor.scope))
+        statement = statement.where(Customer.id.in_(owned))
+    rows = await db.scalars(statement)
     found = {row.id: row for row in rows}
     return [found.get(i) for i in ids]
 
@@ -67,11 +69,12 @@ def contract_on(contracts: Sequence[Contract], day: dt.date) -> Contract | None:
 
 
 async def contracts_by_collectivity_ids(
-    db: AsyncSession, ids: Sequence[int]
+    db: AsyncSession, actor: Actor, ids: Sequence[int]
 ) -> list[list[Contract]]:
-    """All contract years of each collectivity (callers have checked scope)."""
+    """Batch load: all contract years of each collectivity in scope (empty outside it)."""
+    wanted = [i for i in set(ids) if actor.can_see(i)]
     rows = await db.scalars(
-        select(Contract).where(Contract.collectivity_id.in_(set(ids))).order_by(Contract.start_date)
+        select(Contract).where(Contract.collectivity_id.in_(wanted)).order_by(Contract.start_date)
     )
     grouped: dict[int, list[Contract]] = {i: [] for i in ids}
     for row in rows:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from resolvers.clock import AMSTERDAM, FixedClock
+from server.app import create_app
+from server.settings import Settings
 from storage import create_session_factory
 
 from .databases import BACKENDS, empty_all_tables, migrated_engine
+from .http import Api
 
 # The fixed "today" of the test suite: a Friday in December, in Amsterdam (SPEC §3).
 TODAY = dt.date(2026, 12, 4)
@@ -48,3 +54,26 @@ def today() -> dt.date:
 def clock() -> FixedClock:
     """10:00 in Amsterdam on ``TODAY``."""
     return FixedClock(dt.datetime.combine(TODAY, dt.time(10, 0), AMSTERDAM).astimezone(dt.UTC))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings.from_env({}, data_dir=tmp_path, cookie_secure=False)
+
+
+@pytest.fixture
+async def api(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FixedClock,
+) -> AsyncIterator[Api]:
+    """The whole app over real HTTP on a loopback port, on the test database."""
+    app = create_app(settings, engine=engine, clock=clock)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with ClientSession() as http:
+            yield Api(base_url=str(server.make_url("")).rstrip("/"), http=http)
+    finally:
+        await server.close()

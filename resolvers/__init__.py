@@ -1,0 +1,1 @@
+"""What the portal does: business rules and use cases as plain async functions (no GraphQL)."""

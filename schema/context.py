@@ -1,0 +1,102 @@
+"""The per-request context: acting user, language, clock, database sessions and DataLoaders.
+
+Strawberry resolves sibling fields concurrently, so nothing here holds an open ``AsyncSession``:
+every resolver and every DataLoader batch opens its own short session from ``sessionmaker``.
+DataLoaders are made per request and apply the actor's scope inside their queries (B3).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.dataloader import DataLoader
+
+from resolvers import collectivities, insured_listing
+from resolvers.actor import Actor
+from resolvers.clock import Clock
+from resolvers.errors import ErrorCode
+from resolvers.insured_listing import InsuredRow
+from resolvers.sessions import SessionPolicy
+from storage import Collectivity, Contract, Customer
+
+from .messages import message
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class CookieJar(Protocol):
+    """The part of the HTTP response a mutation may touch: the session cookie."""
+
+    def set_cookie(self, name: str, value: str, **kwargs: Any) -> None: ...
+    def del_cookie(self, name: str, **kwargs: Any) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class CookiePolicy:
+    name: str = "collectief_session"
+    secure: bool = True
+    max_age_seconds: int = 12 * 3600
+
+
+@dataclasses.dataclass
+class Loaders:
+    collectivity: DataLoader[int, Collectivity | None]
+    customer: DataLoader[int, Customer | None]
+    contracts: DataLoader[int, list[Contract]]
+    insured: DataLoader[int, InsuredRow | None]
+
+
+@dataclasses.dataclass
+class RequestContext:
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock
+    session_policy: SessionPolicy
+    cookie_policy: CookiePolicy
+    response: CookieJar
+    language: str = "nl"
+    client_address: str | None = None
+    actor: Actor | None = None
+    loaders: Loaders = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = self._make_loaders()
+
+    def db(self) -> AsyncSession:
+        """A new session for one resolver; use as ``async with context.db() as db``."""
+        return self.sessionmaker()
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            raise GraphQLError(
+                message(ErrorCode.UNAUTHENTICATED, self.language),
+                extensions={"code": ErrorCode.UNAUTHENTICATED.value},
+            )
+        return self.actor
+
+    def _batch(
+        self, load: Callable[[AsyncSession, Actor, Sequence[K]], Awaitable[Sequence[V]]]
+    ) -> DataLoader[K, V]:
+        async def load_fn(keys: list[K]) -> Sequence[V]:
+            actor = self.require_actor()
+            async with self.db() as db:
+                return await load(db, actor, keys)
+
+        return DataLoader(load_fn=load_fn)
+
+    def _make_loaders(self) -> Loaders:
+        today = self.clock.today
+
+        async def insured(db: AsyncSession, actor: Actor, ids: Sequence[int]) -> Sequence[Any]:
+            return await insured_listing.insured_rows_by_ids(db, actor, ids, today=today())
+
+        return Loaders(
+            collectivity=self._batch(collectivities.collectivities_by_ids),
+            customer=self._batch(collectivities.customers_by_ids),
+            contracts=self._batch(collectivities.contracts_by_collectivity_ids),
+            insured=self._batch(insured),
+        )

@@ -1,0 +1,74 @@
+"""The root Query type (SPEC §12)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from resolvers import collectivities, users
+from resolvers.errors import DomainError, ErrorCode
+
+from .context import RequestContext
+from .node import MAX_NODES, decode_id, resolve_node
+from .types.collectivity import Collectivity
+from .types.user import User
+
+Info = strawberry.Info[RequestContext, None]
+
+
+@strawberry.type(description="The logged-in user and what they act on (B1).")
+class Me:
+    user: User
+    _home_collectivity_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The user's own collectivity; null for insurer staff.")
+    async def home_collectivity(self, info: Info) -> Collectivity | None:
+        if self._home_collectivity_id is None:
+            return None
+        row = await info.context.loaders.collectivity.load(self._home_collectivity_id)
+        return Collectivity.from_row(row) if row else None
+
+    @strawberry.field(
+        description="The collectivities in scope: the home collectivity plus linked contracts "
+        "(B1); for insurer staff every collectivity (B4). Ordered by collectivity number."
+    )
+    async def collectivities(self, info: Info) -> list[Collectivity]:
+        actor = info.context.require_actor()
+        async with info.context.db() as db:
+            rows = await collectivities.collectivities_in_scope_list(db, actor)
+        return [Collectivity.from_row(r) for r in rows]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The logged-in user. UNAUTHENTICATED when not logged in.")
+    async def me(self, info: Info) -> Me | None:
+        actor = info.context.require_actor()
+        async with info.context.db() as db:
+            user = await users.get_self(db, actor)
+        return Me(user=User.from_row(user), _home_collectivity_id=actor.home_collectivity_id)
+
+    @strawberry.field(description="Any object by its global id; NOT_FOUND when not visible (B3).")
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        return await resolve_node(info.context, id)
+
+    @strawberry.field(description=f"Objects by global ids (at most {MAX_NODES}), in order.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node]:
+        if len(ids) > MAX_NODES:
+            raise DomainError(ErrorCode.PAGE_SIZE_OUT_OF_RANGE, field="ids", maximum=MAX_NODES)
+        return list(await asyncio.gather(*(resolve_node(info.context, i) for i in ids)))
+
+    @strawberry.field(description="One collectivity in scope; NOT_FOUND otherwise (B3).")
+    async def collectivity(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")],
+    ) -> Collectivity | None:
+        actor = info.context.require_actor()
+        key = decode_id(id, "Collectivity")
+        async with info.context.db() as db:
+            row = await collectivities.get_collectivity(db, actor, key)
+        return Collectivity.from_row(row)

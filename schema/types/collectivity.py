@@ -1,0 +1,132 @@
+"""Customer, Collectivity and Contract types."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from resolvers import collectivities, insured_listing
+from storage import Collectivity as CollectivityRow
+from storage import Contract as ContractRow
+from storage import Customer as CustomerRow
+
+from ..context import RequestContext
+from ..pagination import Connection
+from ..scalars import Money, Percentage
+from .enums import EmployerContributionKind, PaymentMethod, PremiumCollection
+
+if TYPE_CHECKING:
+    from .insured import InsuredPerson
+
+
+@strawberry.type(description="The employer organisation (klant).")
+class Customer(relay.Node):
+    id: relay.NodeID[int]
+    customer_number: str
+    name: str
+
+    @classmethod
+    def from_row(cls, row: CustomerRow) -> Customer:
+        return cls(id=row.id, customer_number=row.customer_number, name=row.name)
+
+
+@strawberry.type(description="The employer's contribution to the premium (D1).")
+class EmployerContribution:
+    kind: EmployerContributionKind
+    amount: Money | None = strawberry.field(description="FIXED: per policyholder per month.")
+    percentage: Percentage | None = strawberry.field(description="PERCENTAGE: of the premium.")
+
+
+@strawberry.type(description="The terms of a collectivity for one calendar year.")
+class Contract:
+    year: int
+    start_date: dt.date
+    end_date: dt.date
+    premium_collection: PremiumCollection
+    payment_method: PaymentMethod | None = strawberry.field(
+        description="Set only with salary deduction: how the employer pays the insurer."
+    )
+    discount_percentage: Percentage = strawberry.field(
+        description="Contract discount on supplementary and dental products (D1)."
+    )
+    employer_contribution: EmployerContribution
+
+    @classmethod
+    def from_row(cls, row: ContractRow) -> Contract:
+        return cls(
+            year=row.year,
+            start_date=row.start_date,
+            end_date=row.end_date,
+            premium_collection=row.premium_collection,
+            payment_method=row.payment_method,
+            discount_percentage=Decimal(row.discount_percentage),
+            employer_contribution=EmployerContribution(
+                kind=row.employer_contribution_kind,
+                amount=row.employer_contribution_amount,
+                percentage=row.employer_contribution_percentage,
+            ),
+        )
+
+
+@strawberry.type(description="A group contract of one customer (collectiviteit).")
+class Collectivity(relay.Node):
+    id: relay.NodeID[int]
+    collectivity_number: str
+    name: str
+    _customer_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: CollectivityRow) -> Collectivity:
+        return cls(
+            id=row.id,
+            collectivity_number=row.collectivity_number,
+            name=row.name,
+            _customer_id=row.customer_id,
+        )
+
+    @strawberry.field
+    async def customer(self, info: strawberry.Info[RequestContext, None]) -> Customer:
+        row = await info.context.loaders.customer.load(self._customer_id)
+        assert row is not None  # the collectivity is in scope, so is its customer
+        return Customer.from_row(row)
+
+    @strawberry.field(description="The contract in force today (or the nearest year).")
+    async def contract(self, info: strawberry.Info[RequestContext, None]) -> Contract | None:
+        rows = await info.context.loaders.contracts.load(self.id)
+        current = collectivities.contract_on(rows, info.context.clock.today())
+        return Contract.from_row(current) if current else None
+
+    @strawberry.field(description="Every contract year, oldest first.")
+    async def contracts(self, info: strawberry.Info[RequestContext, None]) -> list[Contract]:
+        rows = await info.context.loaders.contracts.load(self.id)
+        return [Contract.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="The insured of this collectivity with the limited fields of C1, by name."
+    )
+    async def insured_persons(
+        self,
+        info: strawberry.Info[RequestContext, None],
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size, 1..100 (default 50).")
+        ] = None,
+        after: str | None = None,
+    ) -> Connection[Annotated[InsuredPerson, strawberry.lazy("schema.types.insured")]]:
+        from .insured import InsuredPerson
+
+        context = info.context
+        actor = context.require_actor()
+        async with context.db() as db:
+            page = await insured_listing.list_insured(
+                db, actor, self.id, first=first, after=after, today=context.clock.today()
+            )
+
+        async def count() -> int:
+            async with context.db() as db:
+                return await insured_listing.count_insured(db, actor, self.id)
+
+        return Connection.of(page, [InsuredPerson.from_row(r) for r in page.items], count)

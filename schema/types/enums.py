@@ -1,0 +1,21 @@
+"""GraphQL enums, taken from the domain so that the values cannot drift apart."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.insured_listing import MembershipStatus as _MembershipStatus
+from storage import enums
+
+PremiumCollection = strawberry.enum(
+    enums.PremiumCollection, description="Whether the employer collects the premium via payroll."
+)
+PaymentMethod = strawberry.enum(enums.PaymentMethod, description="How the employer pays.")
+EmployerContributionKind = strawberry.enum(
+    enums.EmployerContributionKind, description="How the employer contributes to the premium."
+)
+Relation = strawberry.enum(enums.Relation, description="The insured's place on the policy.")
+UserRole = strawberry.enum(enums.UserRole)
+MembershipStatus = strawberry.enum(
+    _MembershipStatus, description="ACTIVE today, FUTURE (starts later) or ENDED (C1)."
+)

@@ -1,0 +1,1 @@
+"""The process: settings, aiohttp app, CLI, logging. Wires the other packages together."""

@@ -1,0 +1,131 @@
+"""The aiohttp application: ``/graphql``, ``/healthz``; wires settings, database and schema."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from resolvers.clock import Clock
+from resolvers.sessions import SessionPolicy
+from schema import CookiePolicy, Limits, build_schema
+from storage import create_engine, create_session_factory
+from storage.migrate import current_revision, head_revision, upgrade
+
+from .graphql_view import CollectiefGraphQLView
+from .settings import Settings
+
+log = logging.getLogger("collectief.server")
+
+
+@dataclasses.dataclass
+class Services:
+    """What the running process holds: one engine and its session factory."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock
+
+
+SERVICES = web.AppKey("services", Services)
+GRAPHQL_VIEW = web.AppKey("graphql_view", CollectiefGraphQLView)
+
+
+class DatabaseNotMigrated(RuntimeError):
+    pass
+
+
+async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
+    """H1: the embedded SQLite default is created and migrated on first start; any other
+    database must be migrated with ``collectief migrate`` before it is served."""
+    if settings.uses_embedded_database:
+        await upgrade(engine)
+        return
+    current, head = await current_revision(engine), head_revision()
+    if current != head:
+        raise DatabaseNotMigrated(
+            f"the database is at revision {current or 'none'}, the code needs {head}: "
+            "run `collectief migrate` first"
+        )
+
+
+def create_app(
+    settings: Settings, *, engine: AsyncEngine | None = None, clock: Clock | None = None
+) -> web.Application:
+    """Build the application. ``engine`` and ``clock`` can be handed in (tests, tools)."""
+    app = web.Application(client_max_size=1024 * 1024)
+    clock = clock or Clock()
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        own_engine = engine is None
+        the_engine = engine or create_engine(settings.effective_database_url)
+        await prepare_database(settings, the_engine)
+        services = Services(
+            settings=settings,
+            engine=the_engine,
+            sessionmaker=create_session_factory(the_engine),
+            clock=clock,
+        )
+        app[SERVICES] = services
+        app[GRAPHQL_VIEW] = _graphql_view(services)
+        yield
+        if own_engine:
+            await the_engine.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.router.add_route("GET", "/graphql", graphql)
+    app.router.add_route("POST", "/graphql", graphql)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def graphql(request: web.Request) -> web.StreamResponse:
+    return await request.app[GRAPHQL_VIEW](request)
+
+
+def _graphql_view(services: Services) -> CollectiefGraphQLView:
+    settings = services.settings
+    return CollectiefGraphQLView(
+        schema=build_schema(
+            Limits(
+                max_depth=settings.max_query_depth,
+                max_aliases=settings.max_aliases,
+                max_tokens=settings.max_tokens,
+                introspection=settings.introspection,
+            )
+        ),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allow_queries_via_get=False,
+        sessionmaker=services.sessionmaker,
+        clock=services.clock,
+        session_policy=session_policy(settings),
+        cookie_policy=CookiePolicy(
+            secure=settings.cookie_secure, max_age_seconds=settings.session_max_hours * 3600
+        ),
+        trusted_proxy_count=settings.trusted_proxy_count,
+    )
+
+
+def session_policy(settings: Settings) -> SessionPolicy:
+    return SessionPolicy(
+        idle_timeout=dt.timedelta(minutes=settings.session_idle_minutes),
+        max_lifetime=dt.timedelta(hours=settings.session_max_hours),
+    )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness and readiness: the process answers and the database answers."""
+    services = request.app[SERVICES]
+    try:
+        async with services.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as error:
+        log.warning("health check failed", extra={"error_type": type(error).__name__})
+        return web.json_response({"status": "unavailable", "database": "down"}, status=503)
+    return web.json_response({"status": "ok", "database": "up"})

@@ -1,0 +1,116 @@
+"""The ``collectief`` command: serve, migrate, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from resolvers.clock import Clock
+from storage import create_engine, create_session_factory
+from storage.migrate import upgrade
+
+from .app import DatabaseNotMigrated, create_app, prepare_database
+from .logs import configure_logging
+from .settings import Settings, SettingsError
+
+log = logging.getLogger("collectief.cli")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="collectief",
+        description="Employer portal backend for collective health insurance (GraphQL API).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run the HTTP server (GraphQL at /graphql)")
+    serve.add_argument("--host", help="address to listen on (COLLECTIEF_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (COLLECTIEF_PORT)")
+    serve.add_argument(
+        "--demo", action="store_true", help="load the demo data first and print the demo logins"
+    )
+    commands.add_parser("migrate", help="bring the database schema up to date (Alembic)")
+    commands.add_parser("demo", help="load the demo data (idempotent) and print the demo logins")
+    return parser
+
+
+async def _load_demo(settings: Settings) -> str:
+    from .demo import load_demo_data
+
+    engine = create_engine(settings.effective_database_url)
+    try:
+        await prepare_database(settings, engine)
+        summary = await load_demo_data(create_session_factory(engine), today=Clock().today())
+    finally:
+        await engine.dispose()
+    return (
+        f"Demo data: {summary.customers} customers, {summary.collectivities} collectivities, "
+        f"{summary.insured} insured, {summary.users} users."
+    )
+
+
+def demo_logins_text(settings: Settings) -> str:
+    from .demo import DEMO_LOGINS, DEMO_PASSWORD
+
+    lines = [
+        f"GraphQL API and GraphiQL: {settings.base_url}/graphql",
+        f"Demo logins (password for all: {DEMO_PASSWORD}):",
+    ]
+    lines += [f"  {login.email:<36} {login.description}" for login in DEMO_LOGINS]
+    return "\n".join(lines)
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings.effective_database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(
+            host=getattr(args, "host", None), port=getattr(args, "port", None)
+        )
+    except SettingsError as error:
+        print(f"collectief: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
+
+    if args.command == "migrate":
+        asyncio.run(_migrate(settings))
+        print("Database schema is up to date.")
+        return 0
+    if args.command == "demo" or (args.command == "serve" and args.demo):
+        print(asyncio.run(_load_demo(settings)))
+        if args.command == "demo":
+            print(demo_logins_text(settings))
+            return 0
+    if args.command == "serve":
+        app = create_app(settings)
+        banner = demo_logins_text(settings) if args.demo else f"Serving {settings.base_url}/graphql"
+
+        def print_banner(_app: web.Application) -> None:
+            print(banner, flush=True)
+
+        async def on_startup(app: web.Application) -> None:
+            print_banner(app)
+
+        app.on_startup.append(on_startup)
+        try:
+            web.run_app(app, host=settings.host, port=settings.port, print=None)
+        except DatabaseNotMigrated as error:
+            print(f"collectief: {error}", file=sys.stderr)
+            return 2
+        return 0
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())

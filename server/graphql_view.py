@@ -1,0 +1,85 @@
+"""The GraphQL endpoint: builds each request's context and answers bad HTTP with JSON errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aiohttp import web
+from cross_web import HTTPException
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.aiohttp.views import GraphQLView
+
+from resolvers.actor import actor_for
+from resolvers.clock import Clock
+from resolvers.sessions import SessionPolicy, resolve_session
+from schema import CookiePolicy, RequestContext
+from schema.messages import message, negotiate_language
+
+from .client_address import client_address
+
+__all__ = ["CollectiefGraphQLView"]
+
+
+class CollectiefGraphQLView(GraphQLView[RequestContext, None]):
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        session_policy: SessionPolicy,
+        cookie_policy: CookiePolicy,
+        trusted_proxy_count: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.session_policy = session_policy
+        self.cookie_policy = cookie_policy
+        self.trusted_proxy_count = trusted_proxy_count
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self.run(request=request)
+        except HTTPException as error:
+            language = negotiate_language(request.headers.get("Accept-Language"))
+            code = "METHOD_NOT_ALLOWED" if error.status_code == 405 else "BAD_REQUEST"
+            body = {
+                "errors": [
+                    {
+                        "message": message("BAD_REQUEST", language, detail=error.reason),
+                        "extensions": {"code": code},
+                    }
+                ]
+            }
+            return web.json_response(body, status=error.status_code)
+
+    def _session_token(self, request: web.Request) -> str | None:
+        authorization = request.headers.get("Authorization", "")
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            return credentials.strip()
+        return request.cookies.get(self.cookie_policy.name)
+
+    async def get_context(self, request: web.Request, response: Any) -> RequestContext:
+        language = negotiate_language(request.headers.get("Accept-Language"))
+        context = RequestContext(
+            sessionmaker=self.sessionmaker,
+            clock=self.clock,
+            session_policy=self.session_policy,
+            cookie_policy=self.cookie_policy,
+            response=response,
+            language=language,
+            client_address=client_address(request, self.trusted_proxy_count),
+        )
+        token = self._session_token(request)
+        if token:
+            now: dt.datetime = self.clock.now()
+            async with self.sessionmaker() as db:
+                found = await resolve_session(db, token, now=now, policy=self.session_policy)
+                if found is not None:
+                    session, user = found
+                    context.actor = await actor_for(db, user, session.id)
+                await db.commit()
+        return context

@@ -1,0 +1,185 @@
+"""Factories: domain objects with sensible defaults; a test states only what matters to it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from resolvers.bsn import with_check_digit
+from resolvers.passwords import hash_password
+from storage import (
+    Collectivity,
+    Contract,
+    ContractLink,
+    Customer,
+    Enrollment,
+    InsuredPerson,
+    Policy,
+    User,
+    utcnow,
+)
+from storage.enums import (
+    ContractLinkStatus,
+    PaymentMethod,
+    PremiumCollection,
+    Relation,
+    UserRole,
+    UserStatus,
+)
+
+PASSWORD = "een-lang-genoeg-wachtwoord"
+_counter = itertools.count(1)
+_password_hash = hash_password(PASSWORD)
+
+
+def _next() -> int:
+    return next(_counter)
+
+
+def bsn() -> str:
+    while True:
+        candidate = with_check_digit(f"{10_000_000 + _next() * 7:08d}")
+        if candidate:
+            return candidate
+
+
+async def customer(db: AsyncSession, **values: Any) -> Customer:
+    n = _next()
+    row = Customer(**({"customer_number": f"C{n}", "name": f"Klant {n}"} | values))
+    db.add(row)
+    await db.flush()
+    return row
+
+
+async def collectivity(
+    db: AsyncSession,
+    owner: Customer | None = None,
+    *,
+    premium_collection: PremiumCollection = PremiumCollection.SALARY_DEDUCTION,
+    payment_method: PaymentMethod | None = PaymentMethod.ACCEPTGIRO,
+    year: int = 2026,
+    **values: Any,
+) -> Collectivity:
+    owner = owner or await customer(db)
+    n = _next()
+    row = Collectivity(
+        **({"customer_id": owner.id, "collectivity_number": f"K{n}", "name": f"Coll {n}"} | values)
+    )
+    db.add(row)
+    await db.flush()
+    db.add(
+        Contract(
+            collectivity_id=row.id,
+            year=year,
+            start_date=dt.date(year, 1, 1),
+            end_date=dt.date(year, 12, 31),
+            premium_collection=premium_collection,
+            payment_method=payment_method
+            if premium_collection is PremiumCollection.SALARY_DEDUCTION
+            else None,
+            discount_percentage=Decimal("10.00"),
+        )
+    )
+    await db.flush()
+    return row
+
+
+async def user(
+    db: AsyncSession,
+    home: Collectivity | None,
+    *,
+    role: UserRole = UserRole.MAIN,
+    email: str | None = None,
+    **values: Any,
+) -> User:
+    email = email or f"gebruiker{_next()}@werkgever.nl"
+    row = User(
+        **(
+            {
+                "email": email,
+                "email_key": email.lower(),
+                "name": "Gebruiker",
+                "role": role,
+                "status": UserStatus.ACTIVE,
+                "home_collectivity_id": home.id if home else None,
+                "password_hash": _password_hash,
+            }
+            | values
+        )
+    )
+    db.add(row)
+    await db.flush()
+    return row
+
+
+async def link(
+    db: AsyncSession,
+    source: Collectivity,
+    target: Collectivity,
+    status: ContractLinkStatus = ContractLinkStatus.ACTIVE,
+) -> ContractLink:
+    row = ContractLink(
+        collectivity_id=source.id,
+        linked_collectivity_id=target.id,
+        status=status,
+        requested_at=utcnow(),
+    )
+    db.add(row)
+    await db.flush()
+    return row
+
+
+@dataclasses.dataclass
+class Family:
+    policy: Policy
+    members: list[InsuredPerson]
+    enrollments: list[Enrollment]
+
+
+async def family(
+    db: AsyncSession,
+    where: Collectivity,
+    *,
+    last_name: str = "Jansen",
+    children: int = 0,
+    start: dt.date = dt.date(2025, 1, 1),
+    end: dt.date | None = None,
+    employee_number: str | None = None,
+) -> Family:
+    n = _next()
+    policy = Policy(policy_number=f"P{n:08d}")
+    db.add(policy)
+    await db.flush()
+    people = [("Jan", "J.", Relation.POLICYHOLDER, dt.date(1980, 5, 17))]
+    people += [("Kind", "K.", Relation.CHILD, dt.date(2015, 3, 1 + i)) for i in range(children)]
+    members, enrollments = [], []
+    for first_name, initials, relation, birth_date in people:
+        person = InsuredPerson(
+            bsn=bsn(),
+            policy_id=policy.id,
+            relation=relation,
+            initials=initials,
+            first_name=first_name,
+            last_name=last_name,
+            sort_name=f"{last_name}, {first_name}".lower(),
+            birth_date=birth_date,
+        )
+        db.add(person)
+        await db.flush()
+        enrollment = Enrollment(
+            insured_id=person.id,
+            collectivity_id=where.id,
+            start_date=start,
+            end_date=end,
+            employee_number=employee_number if relation is Relation.POLICYHOLDER else None,
+        )
+        db.add(enrollment)
+        members.append(person)
+        enrollments.append(enrollment)
+    await db.flush()
+    return Family(policy=policy, members=members, enrollments=enrollments)
