@@ -14,18 +14,28 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from resolvers.bsn import with_check_digit
-from storage.enums import Gender, Relation
+from resolvers.clock import AMSTERDAM
+from storage.enums import Gender, MutationKind, Relation
 
 __all__ = [
     "Address",
     "BsnSequence",
+    "CoverageRecord",
+    "EnrollmentRecord",
     "Family",
+    "FamilyHistory",
+    "HistoryPlanner",
+    "MutationRecord",
     "PeopleGenerator",
     "Person",
+    "ProductCodes",
+    "add_months",
     "add_years",
+    "month_end",
     "sort_name",
 ]
 
@@ -430,3 +440,456 @@ class PeopleGenerator:
             result.append(family)
             remaining -= len(family.members)
         return result
+
+
+# --- membership history --------------------------------------------------------------------------
+
+
+def add_months(month: dt.date, months: int) -> dt.date:
+    """The first day of the month ``months`` after the month of ``month``."""
+    years, index = divmod(month.month - 1 + months, 12)
+    return dt.date(month.year + years, index + 1, 1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    return add_months(day, 1) - dt.timedelta(days=1)
+
+
+def months_between(first: dt.date, last: dt.date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ProductCodes:
+    """The products a planned family can have: the first basic product is the common choice; the
+    first dental product is free for children, the others are not."""
+
+    basic: tuple[str, ...]
+    supplementary: tuple[str, ...]
+    dental: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EnrollmentRecord:
+    member: int  # index into ``Family.members``
+    collectivity: str  # collectivity number
+    start_date: dt.date
+    end_date: dt.date | None
+    employee_number: str | None
+    registered_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CoverageRecord:
+    member: int
+    product_code: str
+    start_date: dt.date
+    end_date: dt.date | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MutationRecord:
+    member: int
+    kind: MutationKind
+    collectivity: str
+    effective_date: dt.date
+    registered_at: dt.datetime
+    # True when the employer registered it (deregistration, employee number, move); False when the
+    # insurer did (enrollment, coverage change). The loader picks the user.
+    by_employer: bool
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FamilyHistory:
+    family: Family
+    enrollments: tuple[EnrollmentRecord, ...]
+    coverages: tuple[CoverageRecord, ...]
+    mutations: tuple[MutationRecord, ...]
+
+    def first_registered_at(self, member: int) -> dt.datetime:
+        """When the insurer first registered this member (their record's creation time)."""
+        return min(e.registered_at for e in self.enrollments if e.member == member)
+
+
+class HistoryPlanner:
+    """Plans the collective membership of synthetic families over the last ``months`` months.
+
+    About 45 % of the families joined before the window, the others in it; a few start next month.
+    About 14 % left in the window (the whole family), 3 % leave in the coming months, and a quarter of
+    the families with an adult child saw that child deregistered in the window. Some enrollments and
+    deregistrations were registered after their effective date (back-dated, they cause corrections),
+    babies are registered weeks after birth, some policyholders got or changed their employee
+    number, and some families changed their supplementary package on 1 January. Everything comes
+    from ``seed`` and ``today``; registration times are working hours in Amsterdam, never after
+    ``today``.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int,
+        today: dt.date,
+        months: int,
+        products: ProductCodes,
+        new_employee_number: Callable[[], str],
+        leaver_rate: float = 0.14,
+        future_leaver_rate: float = 0.03,
+        future_start_rate: float = 0.025,
+        backdated_rate: float = 0.15,
+    ) -> None:
+        self.today = today
+        self.months = months
+        self.products = products
+        self._rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
+        self._new_employee_number = new_employee_number
+        self._leaver_rate = leaver_rate
+        self._future_leaver_rate = future_leaver_rate
+        self._future_start_rate = future_start_rate
+        self._backdated_rate = backdated_rate
+        self._this_month = today.replace(day=1)
+        self._window_start = add_months(self._this_month, -months)
+        self._last_full_month = add_months(self._this_month, -1)
+
+    def at(self, day: dt.date, *, not_before: dt.datetime | None = None) -> dt.datetime:
+        """A moment during working hours in Amsterdam on ``day`` (never after ``today``), in UTC."""
+        rng = self._rng
+        day = min(day, self.today)
+        local = dt.datetime.combine(
+            day, dt.time(rng.randint(8, 16), rng.randint(0, 59), rng.randint(0, 59)), AMSTERDAM
+        )
+        moment = local.astimezone(dt.UTC)
+        if not_before is not None and moment <= not_before:
+            moment = not_before + dt.timedelta(minutes=rng.randint(1, 90))
+        return moment
+
+    def _month_in(self, first: dt.date, last: dt.date) -> dt.date:
+        return add_months(first, self._rng.randint(0, months_between(first, last)))
+
+    def plan(
+        self,
+        family: Family,
+        collectivity: str,
+        *,
+        moved_from: str | None = None,
+        move_date: dt.date | None = None,
+    ) -> FamilyHistory:
+        """The history of ``family`` in ``collectivity``; with ``moved_from`` the family was in that
+        collectivity until the day before ``move_date`` (the first of a month) and moved (C7)."""
+        rng = self._rng
+        today = self.today
+        members = family.members
+        enrollments: list[EnrollmentRecord] = []
+        mutations: list[MutationRecord] = []
+
+        # When the family joined (for a moved family: joined the old collectivity).
+        if moved_from is not None:
+            if move_date is None:
+                raise ValueError("move_date is required with moved_from")
+            joined = add_months(self._window_start, -rng.randint(6, 60))
+        else:
+            roll = rng.random()
+            if roll < 0.45:
+                joined = add_months(self._window_start, -rng.randint(1, 96))
+            elif roll < 1 - self._future_start_rate:
+                joined = add_months(self._window_start, rng.randint(0, self.months))
+            else:
+                joined = add_months(self._this_month, 1)
+        if joined >= self._window_start and rng.random() < self._backdated_rate:
+            group_registered = self.at(joined + dt.timedelta(days=rng.randint(3, 70)))
+        else:
+            group_registered = self.at(joined - dt.timedelta(days=rng.randint(2, 20)))
+
+        starts: list[dt.date] = []
+        registered: list[dt.datetime] = []
+        for person in members:
+            start = max(joined, person.birth_date)
+            if person.relation is Relation.PARTNER and rng.random() < 0.06:
+                later = add_months(joined, rng.randint(1, 12))
+                if later <= today:
+                    start = later
+            starts.append(start)
+            if start == joined:
+                registered.append(group_registered)
+            elif start == person.birth_date:  # a baby, registered weeks after birth
+                registered.append(self.at(start + dt.timedelta(days=rng.randint(5, 45))))
+            else:
+                registered.append(self.at(start - dt.timedelta(days=rng.randint(2, 15))))
+
+        # A moved family: old membership until the day before the move, new one from the move.
+        new_starts = list(starts)
+        new_registered = list(registered)
+        moved: set[int] = set()
+        if moved_from is not None and move_date is not None:
+            move_registered = self.at(
+                move_date - dt.timedelta(days=rng.randint(1, 20)), not_before=max(registered)
+            )
+            for index, person in enumerate(members):
+                if starts[index] < move_date:
+                    moved.add(index)
+                    enrollments.append(
+                        EnrollmentRecord(
+                            index,
+                            moved_from,
+                            starts[index],
+                            move_date - dt.timedelta(days=1),
+                            family.employee_number if index == 0 else None,
+                            registered[index],
+                        )
+                    )
+                    mutations.append(
+                        self._enroll_mutation(
+                            family,
+                            index,
+                            moved_from,
+                            starts[index],
+                            registered[index],
+                            family.employee_number,
+                        )
+                    )
+                    new_starts[index] = move_date
+                    new_registered[index] = move_registered
+                    for side in (moved_from, collectivity):
+                        mutations.append(
+                            MutationRecord(
+                                index,
+                                MutationKind.MOVE,
+                                side,
+                                move_date,
+                                move_registered,
+                                True,
+                                {"collectivity_number": moved_from, "end_date": None},
+                                {
+                                    "collectivity_number": collectivity,
+                                    "start_date": move_date.isoformat(),
+                                    "previous_end_date": (
+                                        move_date - dt.timedelta(days=1)
+                                    ).isoformat(),
+                                },
+                            )
+                        )
+                else:
+                    new_starts[index] = max(move_date, person.birth_date)
+
+        # Leaving: the whole family in the past months, or in the coming months.
+        latest_start = max(new_starts)
+        latest_registered = max(new_registered)
+        end: dt.date | None = None
+        end_registered: dt.datetime | None = None
+        earliest_end_month = max(add_months(latest_start, 1), self._window_start)
+        roll = rng.random()
+        if roll < self._leaver_rate and earliest_end_month <= self._last_full_month:
+            end = month_end(self._month_in(earliest_end_month, self._last_full_month))
+            if rng.random() < 0.3:
+                end_registered = self.at(
+                    end + dt.timedelta(days=rng.randint(3, 60)), not_before=latest_registered
+                )
+            else:
+                end_registered = self.at(
+                    end - dt.timedelta(days=rng.randint(3, 25)), not_before=latest_registered
+                )
+        elif roll < self._leaver_rate + self._future_leaver_rate and latest_start <= today:
+            months_ahead = rng.randint(0, 2)
+            end = month_end(add_months(self._this_month, months_ahead))
+            if end <= today:
+                end = month_end(add_months(self._this_month, months_ahead + 1))
+            end_registered = self.at(
+                today - dt.timedelta(days=rng.randint(0, 14)), not_before=latest_registered
+            )
+        ends: list[dt.date | None] = [end] * len(members)
+        ends_registered: list[dt.datetime | None] = [end_registered] * len(members)
+
+        # An adult child deregistered on their own (moved out, own policy).
+        if end is None:
+            for index, person in enumerate(members):
+                if person.relation is not Relation.CHILD or person.age_on(today) < 18:
+                    continue
+                first_month = max(add_months(new_starts[index], 1), self._window_start)
+                if rng.random() < 0.25 and first_month <= self._last_full_month:
+                    child_end = month_end(self._month_in(first_month, self._last_full_month))
+                    days = rng.randint(3, 45) if rng.random() < 0.3 else -rng.randint(3, 20)
+                    ends[index] = child_end
+                    ends_registered[index] = self.at(
+                        child_end + dt.timedelta(days=days), not_before=new_registered[index]
+                    )
+                break
+
+        # The employee number: some policyholders got one later, some had it changed (C6).
+        final_number = family.employee_number
+        initial_number = final_number
+        if final_number is not None and moved_from is None:
+            last_day = min(today, end or today)
+            if ends_registered[0] is not None:
+                last_day = min(last_day, ends_registered[0].astimezone(AMSTERDAM).date())
+            first_day = max(
+                new_starts[0] + dt.timedelta(days=10),
+                new_registered[0].astimezone(AMSTERDAM).date() + dt.timedelta(days=1),
+                self._window_start,
+            )
+            roll = rng.random()
+            if first_day <= last_day and roll < 0.13:
+                initial_number = None if roll < 0.08 else self._new_employee_number()
+                changed = first_day + dt.timedelta(days=rng.randint(0, (last_day - first_day).days))
+                mutations.append(
+                    MutationRecord(
+                        0,
+                        MutationKind.EMPLOYEE_NUMBER,
+                        collectivity,
+                        changed,
+                        self.at(changed, not_before=new_registered[0]),
+                        True,
+                        {"employee_number": initial_number},
+                        {"employee_number": final_number},
+                    )
+                )
+
+        for index in range(len(members)):
+            enrollments.append(
+                EnrollmentRecord(
+                    index,
+                    collectivity,
+                    new_starts[index],
+                    ends[index],
+                    final_number if index == 0 else None,
+                    new_registered[index],
+                )
+            )
+            if index not in moved:
+                mutations.append(
+                    self._enroll_mutation(
+                        family,
+                        index,
+                        collectivity,
+                        new_starts[index],
+                        new_registered[index],
+                        initial_number,
+                    )
+                )
+            end_date = ends[index]
+            end_at = ends_registered[index]
+            if end_date is not None and end_at is not None:
+                mutations.append(
+                    MutationRecord(
+                        index,
+                        MutationKind.DEREGISTER,
+                        collectivity,
+                        end_date,
+                        end_at,
+                        True,
+                        {"end_date": None},
+                        {"end_date": end_date.isoformat()},
+                    )
+                )
+
+        coverages, coverage_mutations = self._coverage(
+            family,
+            collectivity,
+            first_starts=starts,
+            current_starts=new_starts,
+            ends=ends,
+            registered=new_registered,
+            may_switch=moved_from is None,
+        )
+        mutations.extend(coverage_mutations)
+        mutations.sort(key=lambda m: m.registered_at)
+        return FamilyHistory(family, tuple(enrollments), tuple(coverages), tuple(mutations))
+
+    @staticmethod
+    def _enroll_mutation(
+        family: Family,
+        index: int,
+        collectivity: str,
+        start: dt.date,
+        registered_at: dt.datetime,
+        employee_number: str | None,
+    ) -> MutationRecord:
+        person = family.members[index]
+        after: dict[str, Any] = {
+            "collectivity_number": collectivity,
+            "policy_number": family.policy_number,
+            "relation": person.relation.value,
+            "start_date": start.isoformat(),
+            "end_date": None,
+        }
+        if index == 0:
+            after["employee_number"] = employee_number
+        return MutationRecord(
+            index, MutationKind.ENROLL, collectivity, start, registered_at, False, None, after
+        )
+
+    def _coverage(
+        self,
+        family: Family,
+        collectivity: str,
+        *,
+        first_starts: list[dt.date],
+        current_starts: list[dt.date],
+        ends: list[dt.date | None],
+        registered: list[dt.datetime],
+        may_switch: bool,
+    ) -> tuple[list[CoverageRecord], list[MutationRecord]]:
+        """One basic product each, the family's supplementary package, dental for some adults."""
+        rng = self._rng
+        products = self.products
+        basic = products.basic[0]
+        if len(products.basic) > 1 and rng.random() < 0.2:
+            basic = rng.choice(products.basic[1:])
+        supplementary_options: list[str | None] = [None, *products.supplementary]
+        supplementary_weights = [30] + [
+            max(5, 30 - 6 * i) for i in range(len(products.supplementary))
+        ]
+        supplementary = rng.choices(supplementary_options, weights=supplementary_weights)[0]
+        holder_dental: str | None = None
+        switch_to: str | None = None
+        new_year = dt.date(self.today.year, 1, 1)
+        switching = may_switch and rng.random() < 0.08
+        if switching:
+            switch_to = rng.choice([o for o in supplementary_options if o != supplementary])
+
+        coverages: list[CoverageRecord] = []
+        mutations: list[MutationRecord] = []
+        for index, person in enumerate(family.members):
+            start = first_starts[index]
+            coverages.append(CoverageRecord(index, basic, start, None))
+            end = ends[index]
+            enrolled_on_new_year = current_starts[index] <= new_year and (
+                end is None or end >= new_year
+            )
+            if switching and start < new_year and enrolled_on_new_year:
+                if supplementary is not None:
+                    coverages.append(
+                        CoverageRecord(index, supplementary, start, new_year - dt.timedelta(days=1))
+                    )
+                if switch_to is not None:
+                    coverages.append(CoverageRecord(index, switch_to, new_year, None))
+                december = dt.date(self.today.year - 1, 12, rng.randint(1, 28))
+                mutations.append(
+                    MutationRecord(
+                        index,
+                        MutationKind.COVERAGE,
+                        collectivity,
+                        new_year,
+                        self.at(december, not_before=registered[index]),
+                        False,
+                        {"supplementary": supplementary},
+                        {"supplementary": switch_to},
+                    )
+                )
+            elif supplementary is not None:
+                coverages.append(CoverageRecord(index, supplementary, start, None))
+
+            dental: str | None = None
+            if person.age_on(self.today) >= 18:
+                roll = rng.random()
+                if roll < 0.3:
+                    dental = products.dental[0]
+                elif roll < 0.45 and len(products.dental) > 1:
+                    dental = rng.choice(products.dental[1:])
+                if index == 0:
+                    holder_dental = dental
+            elif holder_dental is not None and rng.random() < 0.5:
+                dental = holder_dental
+            if dental is not None:
+                coverages.append(CoverageRecord(index, dental, start, None))
+        return coverages, mutations
