@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -35,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("migrate", help="bring the database schema up to date (Alembic)")
     commands.add_parser("demo", help="load the demo data (idempotent) and print the demo logins")
+    export = commands.add_parser("export-schema", help="write the GraphQL SDL (schema.graphql)")
+    export.add_argument(
+        "--output", default="schema.graphql", help="file to write, or - for standard output"
+    )
     return parser
 
 
@@ -72,8 +77,22 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
+def _export_schema(output: str) -> None:
+    from schema.sdl import export_sdl
+
+    text = export_sdl()
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"Wrote {output}.")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "export-schema":
+        _export_schema(args.output)
+        return 0
     try:
         settings = Settings.from_env(
             host=getattr(args, "host", None), port=getattr(args, "port", None)
