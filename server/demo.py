@@ -79,7 +79,7 @@ HISTORY_SEED = 20240602
 # Number ranges of the demo (the benchmark generator uses others, so both fit in one database).
 BSN_START = 16_100_000
 BSN_STEP = 97
-POLICY_NUMBER_START = 160_400_000
+POLICY_NUMBER_START = 1_604_000_000
 EMPLOYEE_NUMBER_START = 4_100
 
 
@@ -327,7 +327,8 @@ async def ensure_products(session: AsyncSession, years: Sequence[int], this_year
             session.add(product)
             existing[item.code] = product
     await session.flush()
-    have = set((await session.execute(select(Tariff.product_id, Tariff.year))).tuples().all())
+    tariff_keys = await session.execute(select(Tariff.product_id, Tariff.year))
+    have = {(product_id, year) for product_id, year in tariff_keys}
     for item in PRODUCT_CATALOGUE:
         product = existing[item.code]
         for year in years:

@@ -232,7 +232,8 @@ class PeopleGenerator:
 
     ``today`` anchors every age. ``bsn_start``/``bsn_step`` choose the BSN range (keep ranges of
     datasets that may share a database disjoint); policy and employee numbers count up from their
-    starts with small random gaps.
+    starts with small random gaps. Policy numbers have ten digits so that none can be mistaken for
+    a BSN (nine digits).
     """
 
     def __init__(
@@ -242,7 +243,7 @@ class PeopleGenerator:
         today: dt.date,
         bsn_start: int = 30_000_000,
         bsn_step: int = 7,
-        policy_number_start: int = 300_000_000,
+        policy_number_start: int = 3_000_000_000,
         employee_number_start: int = 10_000,
         without_employee_number: float = 0.05,
         turning_eighteen: float = 0.15,
@@ -250,6 +251,8 @@ class PeopleGenerator:
         self.today = today
         self._rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
         self._bsns = BsnSequence(bsn_start, bsn_step)
+        if not 1_000_000_000 <= policy_number_start < 9_000_000_000:
+            raise ValueError("policy numbers have ten digits: start between 1e9 and 9e9")
         self._policy_number = policy_number_start
         self._employee_number = employee_number_start
         self._without_employee_number = without_employee_number
