@@ -255,9 +255,11 @@ async def load_demo_data(
         if await _demo_present(session):
             return await _summary(session, created=False)
     # Hash outside the transaction: argon2 takes a while and must not block the event loop.
-    password_hashes = [
-        await asyncio.to_thread(hash_password, login.password) for login in DEMO_LOGINS
-    ]
+    password_hashes = list(
+        await asyncio.gather(
+            *(asyncio.to_thread(hash_password, login.password) for login in DEMO_LOGINS)
+        )
+    )
     async with session_factory() as session:
         try:
             async with session.begin():
