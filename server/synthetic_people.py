@@ -556,15 +556,20 @@ class HistoryPlanner:
         self._last_full_month = add_months(self._this_month, -1)
 
     def at(self, day: dt.date, *, not_before: dt.datetime | None = None) -> dt.datetime:
-        """A moment during working hours in Amsterdam on ``day`` (never after ``today``), in UTC."""
+        """A moment during working hours in Amsterdam on ``day``, in UTC, after ``not_before``.
+
+        Never after ``today``; on ``today`` itself early in the morning (before 10:00), so that a
+        clock standing at 10:00 on ``today`` never sees a registration from its future.
+        """
         rng = self._rng
         day = min(day, self.today)
+        hour = rng.randint(7, 8) if day == self.today else rng.randint(8, 16)
         local = dt.datetime.combine(
-            day, dt.time(rng.randint(8, 16), rng.randint(0, 59), rng.randint(0, 59)), AMSTERDAM
+            day, dt.time(hour, rng.randint(0, 59), rng.randint(0, 59)), AMSTERDAM
         )
         moment = local.astimezone(dt.UTC)
         if not_before is not None and moment <= not_before:
-            moment = not_before + dt.timedelta(minutes=rng.randint(1, 90))
+            moment = not_before + dt.timedelta(minutes=rng.randint(1, 20))
         return moment
 
     def _month_in(self, first: dt.date, last: dt.date) -> dt.date:
