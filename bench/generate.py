@@ -439,7 +439,6 @@ async def _people(
                     "first_name": person.first_name,
                     "name_prefix": person.name_prefix,
                     "last_name": person.last_name,
-                    "sort_name": person.sort_name,
                     "birth_date": person.birth_date,
                     "gender": person.gender,
                     "street": address.street,
@@ -458,6 +457,7 @@ async def _people(
                 {
                     "insured_id": first_id + enrollment.member,
                     "collectivity_id": collectivity_ids[enrollment.collectivity],
+                    "sort_name": family.members[enrollment.member].sort_name,
                     "start_date": enrollment.start_date,
                     "end_date": enrollment.end_date,
                     "employee_number": enrollment.employee_number,

@@ -13,13 +13,12 @@ from typing import Any
 class ErrorCode(enum.StrEnum):
     # Top-level (G2): unauthenticated, forbidden, not found, bad input to a query.
     UNAUTHENTICATED = "UNAUTHENTICATED"
-    FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
     INVALID_CURSOR = "INVALID_CURSOR"
     PAGE_SIZE_OUT_OF_RANGE = "PAGE_SIZE_OUT_OF_RANGE"
+    TOO_MANY_IDS = "TOO_MANY_IDS"
     # Login and sessions (A2, A4, A8).
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
-    ALREADY_LOGGED_IN = "ALREADY_LOGGED_IN"
 
 
 class DomainError(Exception):

@@ -22,6 +22,7 @@ from storage.enums import Relation
 
 from .actor import Actor
 from .errors import DomainError, ErrorCode, NotFound
+from .names import display_name
 from .pagination import Page, check_page_size, decode_cursor, encode_cursor
 
 
@@ -60,9 +61,7 @@ class InsuredRow:
 
     @property
     def display_name(self) -> str:
-        """The name as Dutch letters write it: "J. van Jansen"."""
-        parts = [self.initials, self.name_prefix, self.last_name]
-        return " ".join(p for p in parts if p)
+        return display_name(self.initials, self.name_prefix, self.last_name)
 
 
 _later = aliased(Enrollment)
@@ -122,6 +121,15 @@ def _to_row(values: Sequence, today: dt.date) -> InsuredRow:
 
 
 CURSOR_KIND = "insured:name"
+_BIGINT = 2**63 - 1
+
+
+def _after_enrollment(cursor: str) -> int:
+    """The enrollment id in a cursor. Cursors hold only that id: no names in client state."""
+    (enrollment_id,) = decode_cursor(CURSOR_KIND, cursor, 1)
+    if type(enrollment_id) is not int or not 0 < enrollment_id <= _BIGINT:
+        raise DomainError(ErrorCode.INVALID_CURSOR, field="after")
+    return enrollment_id
 
 
 async def list_insured(
@@ -133,22 +141,33 @@ async def list_insured(
     after: str | None,
     today: dt.date,
 ) -> Page[InsuredRow]:
-    """One page of the collectivity's insured, ordered by name (C1)."""
+    """One page of the collectivity's insured, ordered by name (C1).
+
+    Keyset pagination on (sort_name, enrollment id), read straight from the index
+    ``ix_enrollments_collectivity_name``; the cursor's enrollment gives the key to continue after,
+    and must belong to this collectivity.
+    """
     actor.require_scope(collectivity_id, "id")
     size = check_page_size(first)
-    key = (InsuredPerson.sort_name, Enrollment.id)
+    key = (Enrollment.sort_name, Enrollment.id)
     statement = _membership_rows().where(Enrollment.collectivity_id == collectivity_id)
     if after is not None:
-        sort_name, enrollment_id = decode_cursor(CURSOR_KIND, after, 2)
-        if not isinstance(sort_name, str) or not isinstance(enrollment_id, int):
+        anchor = (
+            await db.execute(
+                select(*key).where(
+                    Enrollment.id == _after_enrollment(after),
+                    Enrollment.collectivity_id == collectivity_id,
+                )
+            )
+        ).first()
+        if anchor is None:  # a cursor of another listing, or made up
             raise DomainError(ErrorCode.INVALID_CURSOR, field="after")
-        statement = statement.where(tuple_(*key) > tuple_(sort_name, enrollment_id))
-    statement = statement.add_columns(InsuredPerson.sort_name).order_by(*key).limit(size + 1)
-    result = (await db.execute(statement)).all()
+        statement = statement.where(tuple_(*key) > tuple_(*anchor))
+    result = (await db.execute(statement.order_by(*key).limit(size + 1))).all()
     rows = result[:size]
     return Page(
-        items=[_to_row(r[:-1], today) for r in rows],
-        cursors=[encode_cursor(CURSOR_KIND, [r[-1], r[1]]) for r in rows],
+        items=[_to_row(r, today) for r in rows],
+        cursors=[encode_cursor(CURSOR_KIND, [r[1]]) for r in rows],
         has_next_page=len(result) > size,
         has_previous_page=after is not None,
     )

@@ -12,10 +12,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "U bent niet ingelogd of uw sessie is verlopen. Log opnieuw in.",
         "en": "You are not logged in or your session has expired. Please log in again.",
     },
-    "FORBIDDEN": {
-        "nl": "U heeft geen rechten voor deze handeling.",
-        "en": "You are not allowed to do this.",
-    },
     "NOT_FOUND": {
         "nl": "Niet gevonden.",
         "en": "Not found.",
@@ -28,13 +24,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Vraag tussen 1 en {maximum} regels per pagina op.",
         "en": "Ask for between 1 and {maximum} rows per page.",
     },
+    "TOO_MANY_IDS": {
+        "nl": "Vraag ten hoogste {maximum} objecten tegelijk op.",
+        "en": "Ask for at most {maximum} objects at once.",
+    },
     "INVALID_CREDENTIALS": {
         "nl": "Het e-mailadres of het wachtwoord is onjuist.",
         "en": "The e-mail address or the password is incorrect.",
-    },
-    "ALREADY_LOGGED_IN": {
-        "nl": "U bent al ingelogd.",
-        "en": "You are already logged in.",
     },
     "INTERNAL_SERVER_ERROR": {
         "nl": "Er ging iets mis aan onze kant. Probeer het later opnieuw (referentie {reference}).",
@@ -51,6 +47,22 @@ MESSAGES: dict[str, dict[str, str]] = {
     "GRAPHQL_VALIDATION_FAILED": {
         "nl": "De opdracht past niet bij het schema: {detail}",
         "en": "The operation does not match the schema: {detail}",
+    },
+    "METHOD_NOT_ALLOWED": {
+        "nl": "Deze HTTP-methode is hier niet toegestaan: {detail}",
+        "en": "This HTTP method is not allowed here: {detail}",
+    },
+    "REQUEST_TOO_LARGE": {
+        "nl": "Het verzoek is te groot.",
+        "en": "The request is too large.",
+    },
+    "ROUTE_NOT_FOUND": {
+        "nl": "Dit adres bestaat niet.",
+        "en": "There is nothing at this address.",
+    },
+    "SERVICE_UNAVAILABLE": {
+        "nl": "De dienst is tijdelijk niet beschikbaar. Probeer het zo opnieuw (referentie {reference}).",
+        "en": "The service is temporarily unavailable. Please try again shortly (reference {reference}).",
     },
     "BAD_REQUEST": {
         "nl": "Het verzoek is ongeldig: {detail}",

@@ -6,13 +6,13 @@ import asyncio
 from typing import Annotated
 
 import strawberry
-from strawberry import relay
 
 from resolvers import collectivities, users
 from resolvers.errors import DomainError, ErrorCode
 
 from .context import RequestContext
-from .node import MAX_NODES, decode_id, resolve_node
+from .ids import Node, decode_id
+from .node import MAX_NODES, find_node, resolve_node
 from .types.collectivity import Collectivity
 from .types.user import User
 
@@ -52,14 +52,18 @@ class Query:
         return Me(user=User.from_row(user), _home_collectivity_id=actor.home_collectivity_id)
 
     @strawberry.field(description="Any object by its global id; NOT_FOUND when not visible (B3).")
-    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info.context, id)
 
-    @strawberry.field(description=f"Objects by global ids (at most {MAX_NODES}), in order.")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node]:
+    @strawberry.field(
+        description=f"Objects by global ids (at most {MAX_NODES}), in order; null for an id "
+        "that is not visible, exactly as for one that does not exist (B3)."
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        info.context.require_actor()
         if len(ids) > MAX_NODES:
-            raise DomainError(ErrorCode.PAGE_SIZE_OUT_OF_RANGE, field="ids", maximum=MAX_NODES)
-        return list(await asyncio.gather(*(resolve_node(info.context, i) for i in ids)))
+            raise DomainError(ErrorCode.TOO_MANY_IDS, field="ids", maximum=MAX_NODES)
+        return list(await asyncio.gather(*(find_node(info.context, i) for i in ids)))
 
     @strawberry.field(description="One collectivity in scope; NOT_FOUND otherwise (B3).")
     async def collectivity(

@@ -18,6 +18,7 @@ from storage import create_engine, create_session_factory
 from storage.migrate import current_revision, head_revision, upgrade
 
 from .graphql_view import CollectiefGraphQLView
+from .http_errors import json_errors
 from .settings import Settings
 
 log = logging.getLogger("collectief.server")
@@ -59,7 +60,7 @@ def create_app(
     settings: Settings, *, engine: AsyncEngine | None = None, clock: Clock | None = None
 ) -> web.Application:
     """Build the application. ``engine`` and ``clock`` can be handed in (tests, tools)."""
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[json_errors])
     clock = clock or Clock()
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from resolvers.clock import Clock
 from storage import create_engine, create_session_factory
@@ -101,7 +102,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"collectief: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
+    try:
+        return _run(args, settings)
+    except (DatabaseNotMigrated, ValueError) as error:
+        print(f"collectief: {error}", file=sys.stderr)
+        return 2
+    except (OSError, SQLAlchemyError) as error:
+        # Type only: connection errors can carry the database URL with its password.
+        print(f"collectief: cannot reach the database ({type(error).__name__})", file=sys.stderr)
+        return 1
 
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
         print("Database schema is up to date.")
@@ -122,11 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print_banner(app)
 
         app.on_startup.append(on_startup)
-        try:
-            web.run_app(app, host=settings.host, port=settings.port, print=None)
-        except DatabaseNotMigrated as error:
-            print(f"collectief: {error}", file=sys.stderr)
-            return 2
+        web.run_app(app, host=settings.host, port=settings.port, print=None)
         return 0
     return 2  # pragma: no cover - argparse rejects unknown commands
 

@@ -492,7 +492,6 @@ async def _store_histories(
                     first_name=person.first_name,
                     name_prefix=person.name_prefix,
                     last_name=person.last_name,
-                    sort_name=person.sort_name,
                     birth_date=person.birth_date,
                     gender=person.gender,
                     street=address.street,
@@ -528,6 +527,7 @@ async def _store_histories(
                 Enrollment(
                     insured_id=members[enrollment.member].id,
                     collectivity_id=collectivities[enrollment.collectivity],
+                    sort_name=history.family.members[enrollment.member].sort_name,
                     start_date=enrollment.start_date,
                     end_date=enrollment.end_date,
                     employee_number=enrollment.employee_number,

@@ -14,9 +14,10 @@ from resolvers.actor import actor_for
 from resolvers.clock import Clock
 from resolvers.sessions import SessionPolicy, resolve_session
 from schema import CookiePolicy, RequestContext
-from schema.messages import message, negotiate_language
+from schema.messages import negotiate_language
 
 from .client_address import client_address
+from .http_errors import error_response
 
 __all__ = ["CollectiefGraphQLView"]
 
@@ -43,17 +44,8 @@ class CollectiefGraphQLView(GraphQLView[RequestContext, None]):
         try:
             return await self.run(request=request)
         except HTTPException as error:
-            language = negotiate_language(request.headers.get("Accept-Language"))
             code = "METHOD_NOT_ALLOWED" if error.status_code == 405 else "BAD_REQUEST"
-            body = {
-                "errors": [
-                    {
-                        "message": message("BAD_REQUEST", language, detail=error.reason),
-                        "extensions": {"code": code},
-                    }
-                ]
-            }
-            return web.json_response(body, status=error.status_code)
+            return error_response(request, error.status_code, code, detail=error.reason)
 
     def _session_token(self, request: web.Request) -> str | None:
         authorization = request.headers.get("Authorization", "")

@@ -19,6 +19,7 @@ from typing import Any
 
 from resolvers.bsn import with_check_digit
 from resolvers.clock import AMSTERDAM
+from resolvers.names import sort_name
 from storage.enums import Gender, MutationKind, Relation
 
 __all__ = [
@@ -38,21 +39,6 @@ __all__ = [
     "month_end",
     "sort_name",
 ]
-
-
-def sort_name(first_name: str, name_prefix: str | None, last_name: str) -> str:
-    """The lower-case sort key of ``InsuredPerson.sort_name``: "lastname, firstname prefix".
-
-    >>> sort_name("Jan", "van", "Dijk")
-    'dijk, jan van'
-    >>> sort_name("Marieke", None, "Jansen")
-    'jansen, marieke'
-    """
-    key = f"{last_name.strip()}, {first_name.strip()}"
-    prefix = (name_prefix or "").strip()
-    if prefix:
-        key = f"{key} {prefix}"
-    return key.lower()
 
 
 def add_years(day: dt.date, years: int) -> dt.date:

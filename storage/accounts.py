@@ -45,7 +45,6 @@ class User(Timestamped, Base):
             "status <> 'ACTIVE' OR password_hash IS NOT NULL", name="active_has_password"
         ),
         CheckConstraint("language IN ('nl', 'en')", name="language_known"),
-        CheckConstraint("email_key = lower(email)", name="email_key_lower"),
     )
 
 

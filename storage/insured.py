@@ -38,8 +38,6 @@ class InsuredPerson(Timestamped, Base):
     first_name: Mapped[str] = mapped_column(String(100))
     name_prefix: Mapped[str | None] = mapped_column(String(20))
     last_name: Mapped[str] = mapped_column(String(100))
-    # Precomputed "Last, First prefix" in lower case: sorting and searching by name use an index.
-    sort_name: Mapped[str] = mapped_column(String(250), index=True)
     birth_date: Mapped[dt.date]
     gender: Mapped[Gender | None] = enum_column(Gender, nullable=True)
     street: Mapped[str | None] = mapped_column(String(200))
@@ -98,6 +96,11 @@ class Enrollment(Timestamped, Base):
 
     The employee number is the employer's payroll number of a policyholder (C6); it belongs to the
     membership because it is the employer who issues it.
+
+    ``sort_name`` is the person's name as a sort key ("dijk, jan van", ``resolvers.names``), kept
+    on the membership so that the collectivity overview is read in name order straight from the
+    index (collectivity, sort_name, id) on both databases. Whoever changes a person's name updates
+    the sort keys of their enrollments in the same transaction.
     """
 
     __tablename__ = "enrollments"
@@ -110,6 +113,7 @@ class Enrollment(Timestamped, Base):
     start_date: Mapped[dt.date]
     end_date: Mapped[dt.date | None]
     employee_number: Mapped[str | None] = mapped_column(String(20))
+    sort_name: Mapped[str] = mapped_column(String(250))
 
     insured: Mapped[InsuredPerson] = relationship(back_populates="enrollments")
     collectivity: Mapped[Collectivity] = relationship()
@@ -124,6 +128,7 @@ class Enrollment(Timestamped, Base):
         Index("ix_enrollments_insured", "insured_id", "start_date"),
         Index("ix_enrollments_collectivity_employee_number", "collectivity_id", "employee_number"),
         Index("ix_enrollments_collectivity_start", "collectivity_id", "start_date"),
+        Index("ix_enrollments_collectivity_name", "collectivity_id", "sort_name", "id"),
         Index("ix_enrollments_collectivity_end", "collectivity_id", "end_date"),
     )
 
@@ -142,8 +147,8 @@ class Mutation(Base):
     effective_date: Mapped[dt.date]
     registered_at: Mapped[dt.datetime]
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     __table_args__ = (
         Index("ix_mutations_insured", "insured_id", "registered_at"),

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers.bsn import with_check_digit
+from resolvers.names import sort_name
 from resolvers.passwords import hash_password
 from storage import (
     Collectivity,
@@ -166,7 +167,6 @@ async def family(
             initials=initials,
             first_name=first_name,
             last_name=last_name,
-            sort_name=f"{last_name}, {first_name}".lower(),
             birth_date=birth_date,
         )
         db.add(person)
@@ -174,6 +174,7 @@ async def family(
         enrollment = Enrollment(
             insured_id=person.id,
             collectivity_id=where.id,
+            sort_name=sort_name(first_name, None, last_name),
             start_date=start,
             end_date=end,
             employee_number=employee_number if relation is Relation.POLICYHOLDER else None,

@@ -180,3 +180,43 @@ async def test_g3_money_and_dates_are_strings(api: Api, session_factory) -> None
     )
     contract = body["data"]["me"]["homeCollectivity"]["contract"]
     assert contract == {"startDate": "2026-01-01", "discountPercentage": "10.00"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("PUT", "/graphql", 405, "METHOD_NOT_ALLOWED"),
+        ("DELETE", "/graphql", 405, "METHOD_NOT_ALLOWED"),
+        ("GET", "/nothing-here", 404, "ROUTE_NOT_FOUND"),
+    ],
+)
+async def test_g2_http_errors_are_json_with_a_code(
+    api: Api, method: str, path: str, status: int, code: str
+) -> None:
+    async with api.http.request(method, f"{api.base_url}{path}") as response:
+        assert response.status == status
+        assert response.content_type == "application/json"
+        assert error_codes(await response.json()) == [code]
+
+
+async def test_g4_oversized_body_is_refused_with_a_code(api: Api) -> None:
+    big = {"query": "{ __typename }", "variables": {"x": "a" * (1024 * 1024 + 10)}}
+    async with api.http.post(f"{api.base_url}/graphql", json=big) as response:
+        assert response.status == 413
+        assert error_codes(await response.json()) == ["REQUEST_TOO_LARGE"]
+
+
+async def test_a8_logout_expires_the_cookie_with_its_attributes(api: Api, session_factory) -> None:
+    async with session_factory() as db:
+        user = await factories.user(db, await factories.collectivity(db))
+        await db.commit()
+    token = await api.login(user.email)
+    async with api.http.post(
+        f"{api.base_url}/graphql",
+        json={"query": "mutation { logout { userErrors { code } } }"},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as response:
+        cookie = response.cookies["collectief_session"]
+    assert cookie.value == ""
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Strict"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -249,7 +251,16 @@ async def test_g1_page_size_above_100_or_below_1_is_refused(
     assert error_codes(body) == ["PAGE_SIZE_OUT_OF_RANGE"]
 
 
-@pytest.mark.parametrize("after", ["garbage", to_base64("x", "y"), "WyJpbnN1cmVkOm5hbWUiLDFd"])
+def _cursor(*values: object) -> str:
+    raw = json.dumps(["insured:name", *values]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "after",
+    ["garbage", to_base64("x", "y"), _cursor(999_999), _cursor(10**20), _cursor(True),
+     _cursor("1"), _cursor(1, 2), _cursor(-5)],
+)  # fmt: skip
 async def test_g1_bad_cursor_is_refused(api: Api, two_employers, after: str) -> None:
     token = await api.login(two_employers["user_a"].email)
     body = await api.gql(
@@ -268,3 +279,49 @@ async def test_unauthenticated_reads_are_refused_with_a_code(api: Api, two_emplo
     body = await api.gql(COLLECTIVITY, {"id": gid("Collectivity", two_employers["a1"].id)})
     assert error_codes(body) == ["UNAUTHENTICATED"]
     assert body["data"] == {"collectivity": None}
+
+
+async def test_g1_cursor_of_another_collectivity_is_refused(api: Api, two_employers) -> None:
+    """A cursor names a row of one listing; it opens nothing in another (B3)."""
+    token = await api.login(two_employers["user_a"].email)
+    foreign_enrollment = two_employers["family_b"].enrollments[0].id
+    body = await api.gql(
+        PAGE,
+        {"id": gid("Collectivity", two_employers["a1"].id), "after": _cursor(foreign_enrollment)},
+        token=token,
+    )
+    assert error_codes(body) == ["INVALID_CURSOR"]
+
+
+async def test_g1_cursors_hold_no_names(api: Api, two_employers) -> None:
+    token = await api.login(two_employers["user_a"].email)
+    body = await api.gql(PAGE, {"id": gid("Collectivity", two_employers["a1"].id)}, token=token)
+    for edge in body["data"]["collectivity"]["insuredPersons"]["edges"]:
+        padded = edge["cursor"] + "=" * (-len(edge["cursor"]) % 4)
+        assert "aalbers" not in base64.urlsafe_b64decode(padded).decode().lower()
+
+
+async def test_b3_nodes_answers_null_for_foreign_and_unknown_ids_alike(
+    api: Api, two_employers
+) -> None:
+    token = await api.login(two_employers["user_a"].email)
+    ids = [
+        gid("Collectivity", two_employers["a1"].id),
+        gid("Collectivity", two_employers["b1"].id),
+        gid("Collectivity", 987654),
+        "garbage",
+    ]
+    body = await api.gql(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids}, token=token
+    )
+    assert "errors" not in body
+    assert body["data"]["nodes"] == [{"id": ids[0]}, None, None, None]
+
+
+async def test_g1_nodes_takes_at_most_100_ids(api: Api, two_employers) -> None:
+    token = await api.login(two_employers["user_a"].email)
+    ids = [gid("Collectivity", two_employers["a1"].id)] * 101
+    body = await api.gql(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids}, token=token
+    )
+    assert error_codes(body) == ["TOO_MANY_IDS"]

@@ -85,5 +85,8 @@ async def logout(info: Info) -> LogoutPayload:
         await login_use_case.logout(
             db, actor, now=context.clock.now(), client_address=context.client_address
         )
-    context.response.del_cookie(context.cookie_policy.name, path="/")
+    policy = context.cookie_policy
+    context.response.del_cookie(
+        policy.name, path="/", secure=policy.secure, httponly=True, samesite="Strict"
+    )
     return LogoutPayload()

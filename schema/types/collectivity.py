@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry import relay
 
 from resolvers import collectivities, insured_listing
 from storage import Collectivity as CollectivityRow
@@ -15,6 +14,7 @@ from storage import Contract as ContractRow
 from storage import Customer as CustomerRow
 
 from ..context import RequestContext
+from ..ids import Node, encode_id
 from ..pagination import Connection
 from ..scalars import Money, Percentage
 from .enums import EmployerContributionKind, PaymentMethod, PremiumCollection
@@ -24,14 +24,15 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="The employer organisation (klant).")
-class Customer(relay.Node):
-    id: relay.NodeID[int]
+class Customer(Node):
     customer_number: str
     name: str
 
     @classmethod
     def from_row(cls, row: CustomerRow) -> Customer:
-        return cls(id=row.id, customer_number=row.customer_number, name=row.name)
+        return cls(
+            id=encode_id("Customer", row.id), customer_number=row.customer_number, name=row.name
+        )
 
 
 @strawberry.type(description="The employer's contribution to the premium (D1).")
@@ -73,16 +74,17 @@ class Contract:
 
 
 @strawberry.type(description="A group contract of one customer (collectiviteit).")
-class Collectivity(relay.Node):
-    id: relay.NodeID[int]
+class Collectivity(Node):
     collectivity_number: str
     name: str
+    _key: strawberry.Private[int]
     _customer_id: strawberry.Private[int]
 
     @classmethod
     def from_row(cls, row: CollectivityRow) -> Collectivity:
         return cls(
-            id=row.id,
+            id=encode_id("Collectivity", row.id),
+            _key=row.id,
             collectivity_number=row.collectivity_number,
             name=row.name,
             _customer_id=row.customer_id,
@@ -96,13 +98,13 @@ class Collectivity(relay.Node):
 
     @strawberry.field(description="The contract in force today (or the nearest year).")
     async def contract(self, info: strawberry.Info[RequestContext, None]) -> Contract | None:
-        rows = await info.context.loaders.contracts.load(self.id)
+        rows = await info.context.loaders.contracts.load(self._key)
         current = collectivities.contract_on(rows, info.context.clock.today())
         return Contract.from_row(current) if current else None
 
     @strawberry.field(description="Every contract year, oldest first.")
     async def contracts(self, info: strawberry.Info[RequestContext, None]) -> list[Contract]:
-        rows = await info.context.loaders.contracts.load(self.id)
+        rows = await info.context.loaders.contracts.load(self._key)
         return [Contract.from_row(r) for r in rows]
 
     @strawberry.field(
@@ -122,11 +124,11 @@ class Collectivity(relay.Node):
         actor = context.require_actor()
         async with context.db() as db:
             page = await insured_listing.list_insured(
-                db, actor, self.id, first=first, after=after, today=context.clock.today()
+                db, actor, self._key, first=first, after=after, today=context.clock.today()
             )
 
         async def count() -> int:
             async with context.db() as db:
-                return await insured_listing.count_insured(db, actor, self.id)
+                return await insured_listing.count_insured(db, actor, self._key)
 
         return Connection.of(page, [InsuredPerson.from_row(r) for r in page.items], count)

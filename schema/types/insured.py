@@ -6,11 +6,11 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry import relay
 
 from resolvers.insured_listing import InsuredRow
 
 from ..context import RequestContext
+from ..ids import Node, encode_id
 from .enums import MembershipStatus, Relation
 
 if TYPE_CHECKING:
@@ -20,8 +20,7 @@ if TYPE_CHECKING:
 @strawberry.type(
     description="An insured person in a collectivity: the limited fields of the overview (C1)."
 )
-class InsuredPerson(relay.Node):
-    id: relay.NodeID[int]
+class InsuredPerson(Node):
     name: str = strawberry.field(description='Initials, prefix and last name: "J. van Dijk".')
     initials: str
     first_name: str
@@ -43,7 +42,7 @@ class InsuredPerson(relay.Node):
     @classmethod
     def from_row(cls, row: InsuredRow) -> InsuredPerson:
         return cls(
-            id=row.insured_id,
+            id=encode_id("InsuredPerson", row.insured_id),
             name=row.display_name,
             initials=row.initials,
             first_name=row.first_name,

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from storage import User as UserRow
 
+from ..ids import Node, encode_id
 from .enums import UserRole
 
 
 @strawberry.type(description="A portal user. The e-mail address is the username (A2).")
-class User(relay.Node):
-    id: relay.NodeID[int]
+class User(Node):
     email: str
     name: str
     role: UserRole
@@ -20,4 +19,10 @@ class User(relay.Node):
 
     @classmethod
     def from_row(cls, row: UserRow) -> User:
-        return cls(id=row.id, email=row.email, name=row.name, role=row.role, language=row.language)
+        return cls(
+            id=encode_id("User", row.id),
+            email=row.email,
+            name=row.name,
+            role=row.role,
+            language=row.language,
+        )

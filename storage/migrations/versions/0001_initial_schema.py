@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 15:23:20.889850
+Create Date: 2026-12-04 15:45:39.874079
 """
 
 from __future__ import annotations
@@ -155,7 +155,6 @@ def upgrade() -> None:
         sa.Column("first_name", sa.String(length=100), nullable=False),
         sa.Column("name_prefix", sa.String(length=20), nullable=True),
         sa.Column("last_name", sa.String(length=100), nullable=False),
-        sa.Column("sort_name", sa.String(length=250), nullable=False),
         sa.Column("birth_date", sa.Date(), nullable=False),
         sa.Column(
             "gender",
@@ -184,9 +183,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("insured_persons", schema=None) as batch_op:
         batch_op.create_index("ix_insured_persons_policy", ["policy_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_insured_persons_sort_name"), ["sort_name"], unique=False
-        )
         batch_op.create_index(
             "uq_insured_persons_one_policyholder",
             ["policy_id"],
@@ -347,6 +343,7 @@ def upgrade() -> None:
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("end_date", sa.Date(), nullable=True),
         sa.Column("employee_number", sa.String(length=20), nullable=True),
+        sa.Column("sort_name", sa.String(length=250), nullable=False),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "employee_number IS NULL OR length(employee_number) > 0",
@@ -382,6 +379,9 @@ def upgrade() -> None:
             "ix_enrollments_collectivity_insured",
             ["collectivity_id", "insured_id", "start_date"],
             unique=False,
+        )
+        batch_op.create_index(
+            "ix_enrollments_collectivity_name", ["collectivity_id", "sort_name", "id"], unique=False
         )
         batch_op.create_index(
             "ix_enrollments_collectivity_start", ["collectivity_id", "start_date"], unique=False
@@ -450,7 +450,6 @@ def upgrade() -> None:
             "status <> 'ACTIVE' OR password_hash IS NOT NULL",
             name=op.f("ck_users_active_has_password"),
         ),
-        sa.CheckConstraint("email_key = lower(email)", name=op.f("ck_users_email_key_lower")),
         sa.ForeignKeyConstraint(
             ["home_collectivity_id"],
             ["collectivities.id"],
@@ -750,8 +749,8 @@ def upgrade() -> None:
         sa.Column("effective_date", sa.Date(), nullable=False),
         sa.Column("registered_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
-        sa.Column("before", sa.JSON(), nullable=True),
-        sa.Column("after", sa.JSON(), nullable=True),
+        sa.Column("before", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("after", sa.JSON(none_as_null=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["collectivity_id"],
             ["collectivities.id"],
@@ -1080,6 +1079,7 @@ def downgrade() -> None:
     with op.batch_alter_table("enrollments", schema=None) as batch_op:
         batch_op.drop_index("ix_enrollments_insured")
         batch_op.drop_index("ix_enrollments_collectivity_start")
+        batch_op.drop_index("ix_enrollments_collectivity_name")
         batch_op.drop_index("ix_enrollments_collectivity_insured")
         batch_op.drop_index("ix_enrollments_collectivity_end")
         batch_op.drop_index("ix_enrollments_collectivity_employee_number")
@@ -1101,7 +1101,6 @@ def downgrade() -> None:
             sqlite_where=sa.text("relation = 'POLICYHOLDER'"),
             postgresql_where=sa.text("relation = 'POLICYHOLDER'"),
         )
-        batch_op.drop_index(batch_op.f("ix_insured_persons_sort_name"))
         batch_op.drop_index("ix_insured_persons_policy")
 
     op.drop_table("insured_persons")
