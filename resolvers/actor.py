@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,26 +37,30 @@ class Actor:
             raise NotFound(field)
 
 
-async def collectivities_in_scope(db: AsyncSession, user: User) -> frozenset[int] | None:
-    """B1: the home collectivity plus the collectivities actively linked to it; staff: all."""
-    if user.role is UserRole.STAFF:
-        return None
-    assert user.home_collectivity_id is not None
-    linked = await db.scalars(
-        select(ContractLink.linked_collectivity_id).where(
-            ContractLink.collectivity_id == user.home_collectivity_id,
-            ContractLink.status == ContractLinkStatus.ACTIVE,
-        )
-    )
-    return frozenset({user.home_collectivity_id, *linked})
-
-
-async def actor_for(db: AsyncSession, user: User, session_id: int | None = None) -> Actor:
+def actor_from(user: User, linked_collectivity_ids: Iterable[int], session_id: int | None) -> Actor:
+    """B1: the scope is the home collectivity plus the actively linked ones; staff: all (B4)."""
+    scope = None
+    if user.role is not UserRole.STAFF:
+        assert user.home_collectivity_id is not None
+        scope = frozenset({user.home_collectivity_id, *linked_collectivity_ids})
     return Actor(
         user_id=user.id,
         role=user.role,
         home_collectivity_id=user.home_collectivity_id,
-        scope=await collectivities_in_scope(db, user),
+        scope=scope,
         session_id=session_id,
         language=user.language,
     )
+
+
+async def actor_for(db: AsyncSession, user: User, session_id: int | None = None) -> Actor:
+    """The actor for ``user``, reading the contract links of the home collectivity (B1)."""
+    linked: Iterable[int] = ()
+    if user.home_collectivity_id is not None:
+        linked = await db.scalars(
+            select(ContractLink.linked_collectivity_id).where(
+                ContractLink.collectivity_id == user.home_collectivity_id,
+                ContractLink.status == ContractLinkStatus.ACTIVE,
+            )
+        )
+    return actor_from(user, linked, session_id)

@@ -13,7 +13,7 @@ import datetime as dt
 import enum
 from collections.abc import Sequence
 
-from sqlalchemy import Select, exists, func, select, tuple_
+from sqlalchemy import Select, bindparam, exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -99,6 +99,15 @@ def _membership_rows() -> Select[tuple]:
     )
 
 
+# Built once: constructing SQL expressions costs more than executing this indexed query.
+MEMBERSHIP_ROWS = _membership_rows()
+_LISTING_KEY = (Enrollment.sort_name, Enrollment.id)
+_ANCHOR = select(*_LISTING_KEY).where(
+    Enrollment.id == bindparam("enrollment_id"),
+    Enrollment.collectivity_id == bindparam("collectivity_id"),
+)
+
+
 def _to_row(values: Sequence, today: dt.date) -> InsuredRow:
     (insured_id, enrollment_id, collectivity_id, initials, first_name, prefix, last_name,
      birth_date, relation, policy_number, employee_number, start, end) = values  # fmt: skip
@@ -149,21 +158,14 @@ async def list_insured(
     """
     actor.require_scope(collectivity_id, "id")
     size = check_page_size(first)
-    key = (Enrollment.sort_name, Enrollment.id)
-    statement = _membership_rows().where(Enrollment.collectivity_id == collectivity_id)
+    statement = MEMBERSHIP_ROWS.where(Enrollment.collectivity_id == collectivity_id)
     if after is not None:
-        anchor = (
-            await db.execute(
-                select(*key).where(
-                    Enrollment.id == _after_enrollment(after),
-                    Enrollment.collectivity_id == collectivity_id,
-                )
-            )
-        ).first()
+        parameters = {"enrollment_id": _after_enrollment(after), "collectivity_id": collectivity_id}
+        anchor = (await db.execute(_ANCHOR, parameters)).first()
         if anchor is None:  # a cursor of another listing, or made up
             raise DomainError(ErrorCode.INVALID_CURSOR, field="after")
-        statement = statement.where(tuple_(*key) > tuple_(*anchor))
-    result = (await db.execute(statement.order_by(*key).limit(size + 1))).all()
+        statement = statement.where(tuple_(*_LISTING_KEY) > tuple_(*anchor))
+    result = (await db.execute(statement.order_by(*_LISTING_KEY).limit(size + 1))).all()
     rows = result[:size]
     return Page(
         items=[_to_row(r, today) for r in rows],
@@ -175,7 +177,7 @@ async def list_insured(
 
 async def count_insured(db: AsyncSession, actor: Actor, collectivity_id: int) -> int:
     actor.require_scope(collectivity_id, "id")
-    statement = _membership_rows().where(Enrollment.collectivity_id == collectivity_id)
+    statement = MEMBERSHIP_ROWS.where(Enrollment.collectivity_id == collectivity_id)
     return await db.scalar(select(func.count()).select_from(statement.subquery())) or 0
 
 
@@ -183,7 +185,7 @@ async def insured_rows_by_ids(
     db: AsyncSession, actor: Actor, insured_ids: Sequence[int], *, today: dt.date
 ) -> list[InsuredRow | None]:
     """For ``node``: each insured's latest membership among the actor's collectivities (B3)."""
-    statement = _membership_rows().where(InsuredPerson.id.in_(set(insured_ids)))
+    statement = MEMBERSHIP_ROWS.where(InsuredPerson.id.in_(set(insured_ids)))
     if actor.scope is not None:
         statement = statement.where(Enrollment.collectivity_id.in_(actor.scope))
     best: dict[int, InsuredRow] = {}

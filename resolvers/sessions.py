@@ -8,11 +8,13 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import AuthSession, User
-from storage.enums import UserStatus
+from storage import AuthSession, ContractLink, User
+from storage.enums import ContractLinkStatus, UserStatus
+
+from .actor import Actor, actor_from
 
 # Refresh ``last_seen_at`` at most this often, so that reads do not write on every request.
 TOUCH_INTERVAL = dt.timedelta(minutes=1)
@@ -55,22 +57,34 @@ async def start_session(
     return token, row
 
 
-async def resolve_session(
+# Built once: it runs on every request.
+_SESSION_BY_TOKEN = (
+    select(AuthSession, User, ContractLink.linked_collectivity_id)
+    .join(User, User.id == AuthSession.user_id)
+    .outerjoin(
+        ContractLink,
+        (ContractLink.collectivity_id == User.home_collectivity_id)
+        & (ContractLink.status == ContractLinkStatus.ACTIVE),
+    )
+    .where(AuthSession.token_hash == bindparam("token_hash"))
+)
+
+
+async def authenticate(
     db: AsyncSession, token: str, *, now: dt.datetime, policy: SessionPolicy
-) -> tuple[AuthSession, User] | None:
-    """The live session and its active user for ``token``, or None when unknown or expired."""
+) -> Actor | None:
+    """The actor of a live session for ``token``, or None when unknown, expired or revoked.
+
+    One query fetches the session, its active user and the collectivities linked to the user's
+    home collectivity (B1), since this runs on every request. ``last_seen_at`` is written at
+    most once per ``TOUCH_INTERVAL``, and then committed here.
+    """
     if not token or len(token) > 200:
         return None
-    found = (
-        await db.execute(
-            select(AuthSession, User)
-            .join(User, User.id == AuthSession.user_id)
-            .where(AuthSession.token_hash == token_hash(token))
-        )
-    ).first()
-    if found is None:
+    rows = (await db.execute(_SESSION_BY_TOKEN, {"token_hash": token_hash(token)})).all()
+    if not rows:
         return None
-    session, user = found
+    session, user, _ = rows[0]
     if (
         session.revoked_at is not None
         or now >= session.expires_at
@@ -82,8 +96,9 @@ async def resolve_session(
         await db.execute(
             update(AuthSession).where(AuthSession.id == session.id).values(last_seen_at=now)
         )
-        session.last_seen_at = now
-    return session, user
+        await db.commit()
+    linked = [row[2] for row in rows if row[2] is not None]
+    return actor_from(user, linked, session_id=session.id)
 
 
 async def revoke_session(db: AsyncSession, session_id: int, *, now: dt.datetime) -> None:

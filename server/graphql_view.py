@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from aiohttp import web
@@ -10,9 +9,8 @@ from cross_web import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.aiohttp.views import GraphQLView
 
-from resolvers.actor import actor_for
 from resolvers.clock import Clock
-from resolvers.sessions import SessionPolicy, resolve_session
+from resolvers.sessions import SessionPolicy, authenticate
 from schema import CookiePolicy, RequestContext
 from schema.messages import negotiate_language
 
@@ -67,11 +65,8 @@ class CollectiefGraphQLView(GraphQLView[RequestContext, None]):
         )
         token = self._session_token(request)
         if token:
-            now: dt.datetime = self.clock.now()
             async with self.sessionmaker() as db:
-                found = await resolve_session(db, token, now=now, policy=self.session_policy)
-                if found is not None:
-                    session, user = found
-                    context.actor = await actor_for(db, user, session.id)
-                await db.commit()
+                context.actor = await authenticate(
+                    db, token, now=self.clock.now(), policy=self.session_policy
+                )
         return context

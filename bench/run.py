@@ -1,0 +1,105 @@
+"""Run every benchmark on fresh scratch databases and print the figures (``./dev bench``).
+
+    python bench/run.py [--backends sqlite,postgresql] [--rounds 200] [--keep]
+
+For each backend: a new database (a SQLite file under bench/results/, or a PostgreSQL database
+on COLLECTIEF_TEST_POSTGRES_URL's server), the large dataset from bench/generate.py, then each
+benchmark. Scratch databases are removed afterwards unless --keep is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import secrets
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from bench import insured_page
+from bench.generate import generate
+from resolvers.clock import Clock
+from storage import create_engine
+
+RESULTS = Path(__file__).resolve().parent / "results"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "COLLECTIEF_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(backend: str, keep: bool) -> AsyncIterator[str]:
+    name = f"collectief_bench_{secrets.token_hex(4)}"
+    if backend == "sqlite":
+        RESULTS.mkdir(exist_ok=True)
+        path = RESULTS / f"{name}.sqlite3"
+        try:
+            yield f"sqlite+aiosqlite:///{path}"
+        finally:
+            if not keep:
+                for suffix in ("", "-wal", "-shm"):
+                    await asyncio.to_thread(Path(f"{path}{suffix}").unlink, missing_ok=True)
+        return
+    admin_dsn = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql")
+    dsn = admin_dsn.render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        if not keep:
+            admin = await asyncpg.connect(dsn)
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await admin.close()
+
+
+async def bench_backend(backend: str, rounds: int, keep: bool) -> list[str]:
+    lines = []
+    async with scratch_database(backend, keep) as url:
+        engine = create_engine(url)
+        started = time.perf_counter()
+        try:
+            counts = await generate(engine, today=Clock().today())
+        finally:
+            await engine.dispose()
+        lines.append(
+            f"data generator on {backend}: {counts['insured_persons']:,} insured in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        lines.append(insured_page.report(url, await insured_page.run(url, rounds)))
+        if keep:
+            lines.append(f"kept: {url}")
+    return lines
+
+
+async def main_async(backends: list[str], rounds: int, keep: bool) -> None:
+    for backend in backends:
+        for line in await bench_backend(backend, rounds, keep):
+            print(line, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    args = parser.parse_args()
+    asyncio.run(main_async(args.backends.split(","), args.rounds, args.keep))
+
+
+if __name__ == "__main__":
+    main()
