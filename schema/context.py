@@ -20,6 +20,7 @@ from resolvers.actor import Actor
 from resolvers.clock import Clock
 from resolvers.errors import ErrorCode
 from resolvers.insured_listing import InsuredRow
+from resolvers.rules import PortalRules
 from resolvers.sessions import SessionPolicy
 from storage import Collectivity, Contract, Customer
 
@@ -58,6 +59,7 @@ class RequestContext:
     session_policy: SessionPolicy
     cookie_policy: CookiePolicy
     response: CookieJar
+    rules: PortalRules = dataclasses.field(default_factory=PortalRules)
     language: str = "nl"
     client_address: str | None = None
     actor: Actor | None = None

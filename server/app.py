@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from resolvers.clock import Clock
+from resolvers.rules import PortalRules
 from resolvers.sessions import SessionPolicy
 from schema import CookiePolicy, Limits, build_schema
 from storage import create_engine, create_session_factory
@@ -110,7 +111,13 @@ def _graphql_view(services: Services) -> CollectiefGraphQLView:
             secure=settings.cookie_secure, max_age_seconds=settings.session_max_hours * 3600
         ),
         trusted_proxy_count=settings.trusted_proxy_count,
+        rules=portal_rules(settings),
     )
+
+
+def portal_rules(settings: Settings) -> PortalRules:
+    """The business-rule choices of this deployment, from its settings."""
+    return PortalRules(portal_url=settings.portal_base_url)
 
 
 def session_policy(settings: Settings) -> SessionPolicy:

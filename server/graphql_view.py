@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.aiohttp.views import GraphQLView
 
 from resolvers.clock import Clock
+from resolvers.rules import PortalRules
 from resolvers.sessions import SessionPolicy, authenticate
 from schema import CookiePolicy, RequestContext
 from schema.messages import negotiate_language
@@ -29,6 +30,7 @@ class CollectiefGraphQLView(GraphQLView[RequestContext, None]):
         session_policy: SessionPolicy,
         cookie_policy: CookiePolicy,
         trusted_proxy_count: int,
+        rules: PortalRules,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -37,6 +39,7 @@ class CollectiefGraphQLView(GraphQLView[RequestContext, None]):
         self.session_policy = session_policy
         self.cookie_policy = cookie_policy
         self.trusted_proxy_count = trusted_proxy_count
+        self.rules = rules
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -59,6 +62,7 @@ class CollectiefGraphQLView(GraphQLView[RequestContext, None]):
             clock=self.clock,
             session_policy=self.session_policy,
             cookie_policy=self.cookie_policy,
+            rules=self.rules,
             response=response,
             language=language,
             client_address=client_address(request, self.trusted_proxy_count),

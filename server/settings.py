@@ -41,6 +41,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = ""
+    portal_url: str = ""
     graphiql: bool = True
     introspection: bool = True
     max_query_depth: int = 12
@@ -81,6 +82,7 @@ class Settings:
         values["database_url"] = get("DATABASE_URL") or ""
         values["host"] = get("HOST") or "127.0.0.1"
         values["public_url"] = get("PUBLIC_URL") or ""
+        values["portal_url"] = get("PORTAL_URL") or ""
         for name, default in (("GRAPHIQL", not production), ("INTROSPECTION", not production)):
             raw = get(name)
             values[name.lower()] = default if raw is None else _bool(name, raw)
@@ -108,6 +110,11 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
         return settings
+
+    @property
+    def portal_base_url(self) -> str:
+        """Where links in e-mails point: the portal frontend (this server when unset)."""
+        return (self.portal_url or self.base_url).rstrip("/")
 
     @property
     def effective_database_url(self) -> str:
