@@ -15,6 +15,8 @@ class PortalRules:
     portal_url: str = "http://127.0.0.1:8080"
     # The product name shown in e-mails and as the TOTP issuer (A6).
     product_name: str = "Collectief werkgeversportaal"
+    # A6: every user must use two-factor authentication (registering at first login).
+    require_two_factor: bool = False
 
     def link(self, path: str, token: str) -> str:
         """A link into the portal carrying a single-use token, e.g. ``/activeren``."""

@@ -117,7 +117,9 @@ def _graphql_view(services: Services) -> CollectiefGraphQLView:
 
 def portal_rules(settings: Settings) -> PortalRules:
     """The business-rule choices of this deployment, from its settings."""
-    return PortalRules(portal_url=settings.portal_base_url)
+    return PortalRules(
+        portal_url=settings.portal_base_url, require_two_factor=settings.require_two_factor
+    )
 
 
 def session_policy(settings: Settings) -> SessionPolicy:

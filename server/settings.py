@@ -50,6 +50,8 @@ class Settings:
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     cookie_secure: bool = False
+    require_two_factor: bool = False
+    totp_key: str = ""
     trusted_proxy_count: int = 0
     log_level: str = "INFO"
     log_format: str = "json"
@@ -86,6 +88,9 @@ class Settings:
         for name, default in (("GRAPHIQL", not production), ("INTROSPECTION", not production)):
             raw = get(name)
             values[name.lower()] = default if raw is None else _bool(name, raw)
+        raw = get("REQUIRE_TWO_FACTOR")
+        values["require_two_factor"] = False if raw is None else _bool("REQUIRE_TWO_FACTOR", raw)
+        values["totp_key"] = get("TOTP_KEY") or ""
         raw = get("COOKIE_SECURE")
         values["cookie_secure"] = production if raw is None else _bool("COOKIE_SECURE", raw)
         for name, default, minimum in (
