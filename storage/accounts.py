@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Timestamped, enum_column
@@ -84,17 +92,40 @@ class UserToken(Base):
 
 
 class TotpDevice(Base):
-    """A user's authenticator app (A6). The secret is encrypted with the key from settings."""
+    """A user's authenticator app (A6). The secret is encrypted with the key from settings.
+
+    A user has at most one confirmed device (the one login asks a code of) and at most one being
+    registered: a new phone is registered beside the old one, which keeps working until the new
+    one is confirmed.
+    """
 
     __tablename__ = "totp_devices"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary(512))
     created_at: Mapped[dt.datetime]
     confirmed_at: Mapped[dt.datetime | None]
     # The last accepted TOTP time step: a code is accepted once (A6).
     last_used_step: Mapped[int | None]
+
+    __table_args__ = (
+        Index("ix_totp_devices_user", "user_id"),
+        Index(
+            "uq_totp_devices_one_confirmed",
+            "user_id",
+            unique=True,
+            sqlite_where=text("confirmed_at IS NOT NULL"),
+            postgresql_where=text("confirmed_at IS NOT NULL"),
+        ),
+        Index(
+            "uq_totp_devices_one_pending",
+            "user_id",
+            unique=True,
+            sqlite_where=text("confirmed_at IS NULL"),
+            postgresql_where=text("confirmed_at IS NULL"),
+        ),
+    )
 
 
 class AccountRequest(Timestamped, Base):
