@@ -138,7 +138,13 @@ class AccountRequest(Timestamped, Base):
     collectivity_number: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
+    # Lower-cased e-mail: at most one PENDING request per address (A1, A2).
+    email_key: Mapped[str] = mapped_column(String(254))
+    # The language of the mails about the request and of the account it leads to.
+    language: Mapped[str] = mapped_column(String(2), default="nl")
     status: Mapped[AccountRequestStatus] = enum_column(AccountRequestStatus)
+    # The collectivity the customer and collectivity numbers matched when the request came in;
+    # None when they did not match (the requester is not told, staff see it).
     collectivity_id: Mapped[int | None] = mapped_column(
         ForeignKey("collectivities.id", ondelete="SET NULL")
     )
@@ -146,7 +152,17 @@ class AccountRequest(Timestamped, Base):
     decided_at: Mapped[dt.datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(String(500))
 
-    __table_args__ = (Index("ix_account_requests_status", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_account_requests_status", "status", "created_at"),
+        Index(
+            "uq_account_requests_pending_email",
+            "email_key",
+            unique=True,
+            sqlite_where=text("status = 'PENDING'"),
+            postgresql_where=text("status = 'PENDING'"),
+        ),
+        CheckConstraint("language IN ('nl', 'en')", name="language_known"),
+    )
 
 
 class LoginThrottle(Base):

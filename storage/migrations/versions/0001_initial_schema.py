@@ -246,6 +246,8 @@ def upgrade() -> None:
     sa.Column('collectivity_number', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('email_key', sa.String(length=254), nullable=False),
+    sa.Column('language', sa.String(length=2), nullable=False),
     sa.Column('status', sa.Enum('PENDING', 'APPROVED', 'REJECTED', name='accountrequeststatus', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('collectivity_id', sa.Integer(), nullable=True),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
@@ -253,11 +255,13 @@ def upgrade() -> None:
     sa.Column('decision_reason', sa.String(length=500), nullable=True),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['collectivity_id'], ['collectivities.id'], name=op.f('fk_account_requests_collectivity_id_collectivities'), ondelete='SET NULL'),
+    sa.CheckConstraint("language IN ('nl', 'en')", name=op.f('ck_account_requests_language_known')),
     sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_account_requests_decided_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_account_requests'))
     )
     with op.batch_alter_table('account_requests', schema=None) as batch_op:
         batch_op.create_index('ix_account_requests_status', ['status', 'created_at'], unique=False)
+        batch_op.create_index('uq_account_requests_pending_email', ['email_key'], unique=True, sqlite_where=sa.text("status = 'PENDING'"), postgresql_where=sa.text("status = 'PENDING'"))
 
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -550,6 +554,7 @@ def downgrade() -> None:
 
     op.drop_table('audit_events')
     with op.batch_alter_table('account_requests', schema=None) as batch_op:
+        batch_op.drop_index('uq_account_requests_pending_email', sqlite_where=sa.text("status = 'PENDING'"), postgresql_where=sa.text("status = 'PENDING'"))
         batch_op.drop_index('ix_account_requests_status')
 
     op.drop_table('account_requests')
