@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 
+from .email_policy import EmailPolicy
+from .password_policy import PasswordPolicy
+from .throttling import ThrottlePolicy
+from .two_factor import TotpCipher
+
 
 @dataclasses.dataclass(frozen=True)
 class PortalRules:
@@ -17,6 +22,19 @@ class PortalRules:
     product_name: str = "Collectief werkgeversportaal"
     # A6: every user must use two-factor authentication (registering at first login).
     require_two_factor: bool = False
+    # A6: the Fernet key that encrypts TOTP secrets at rest (COLLECTIEF_TOTP_KEY).
+    totp_key: bytes | None = None
+    # A4: how failed password and two-factor attempts are throttled.
+    throttle: ThrottlePolicy = dataclasses.field(default_factory=ThrottlePolicy)
+    # A1: the deployment's additions to the e-mail rules (deny and allow lists).
+    email_policy: EmailPolicy = dataclasses.field(default_factory=EmailPolicy)
+    # A3: the minimum password length (15; lower only when 2FA is required, never below 8).
+    password_policy: PasswordPolicy = dataclasses.field(default_factory=PasswordPolicy)
+
+    def totp_cipher(self) -> TotpCipher:
+        if self.totp_key is None:
+            raise RuntimeError("no TOTP key configured (COLLECTIEF_TOTP_KEY)")
+        return TotpCipher(self.totp_key)
 
     def link(self, path: str, token: str) -> str:
         """A link into the portal carrying a single-use token, e.g. ``/activeren``."""

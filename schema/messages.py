@@ -12,6 +12,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "U bent niet ingelogd of uw sessie is verlopen. Log opnieuw in.",
         "en": "You are not logged in or your session has expired. Please log in again.",
     },
+    "FORBIDDEN": {
+        "nl": "U heeft geen toestemming voor deze handeling.",
+        "en": "You are not allowed to do this.",
+    },
     "NOT_FOUND": {
         "nl": "Niet gevonden.",
         "en": "Not found.",
@@ -28,9 +32,139 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Vraag ten hoogste {maximum} objecten tegelijk op.",
         "en": "Ask for at most {maximum} objects at once.",
     },
+    "TOO_MANY_ATTEMPTS": {
+        "nl": "Te veel mislukte pogingen. Wacht even en probeer het dan opnieuw.",
+        "en": "Too many failed attempts. Wait a moment and try again.",
+    },
+    "ACCOUNT_LOCKED": {
+        "nl": "Uw account is tijdelijk geblokkeerd na te veel mislukte pogingen. "
+        "Probeer het over een kwartier opnieuw, of stel uw wachtwoord opnieuw in.",
+        "en": "Your account is temporarily locked after too many failed attempts. "
+        "Try again in a quarter of an hour, or reset your password.",
+    },
+    "INVALID_TWO_FACTOR_CODE": {
+        "nl": "De code is onjuist of al gebruikt. Voer de nieuwste code uit uw app in.",
+        "en": "The code is incorrect or was used already. Enter the newest code from your app.",
+    },
+    "TWO_FACTOR_CODE_REQUIRED": {
+        "nl": "Voer een code in uit de app op uw huidige telefoon.",
+        "en": "Enter a code from the app on your current phone.",
+    },
+    "TWO_FACTOR_NOT_STARTED": {
+        "nl": "Start eerst de registratie van uw apparaat.",
+        "en": "Start registering your device first.",
+    },
+    "TWO_FACTOR_CHALLENGE_INVALID": {
+        "nl": "Deze inlogpoging is verlopen. Log opnieuw in.",
+        "en": "This login attempt has expired. Please log in again.",
+    },
+    "TWO_FACTOR_REGISTRATION_REQUIRED": {
+        "nl": "Registreer eerst een authenticatie-app; tweestapsverificatie is verplicht.",
+        "en": "Register an authenticator app first; two-step verification is required.",
+    },
     "INVALID_CREDENTIALS": {
         "nl": "Het e-mailadres of het wachtwoord is onjuist.",
         "en": "The e-mail address or the password is incorrect.",
+    },
+    "VALUE_REQUIRED": {
+        "nl": "Vul dit veld in.",
+        "en": "Please fill in this field.",
+    },
+    "VALUE_TOO_LONG": {
+        "nl": "Dit veld mag ten hoogste {maximum} tekens bevatten.",
+        "en": "This field may hold at most {maximum} characters.",
+    },
+    "EMAIL_INVALID": {
+        "nl": "Dit is geen geldig e-mailadres.",
+        "en": "This is not a valid e-mail address.",
+    },
+    "EMAIL_FREE_MAIL_DOMAIN": {
+        "nl": "Gebruik het e-mailadres van uw organisatie. Adressen van gratis e-maildiensten en "
+        "internetproviders (zoals {domain}) worden niet geaccepteerd.",
+        "en": "Use your organisation's e-mail address. Addresses of free e-mail services and "
+        "internet providers (such as {domain}) are not accepted.",
+    },
+    "EMAIL_NOT_PERSONAL": {
+        "nl": "Gebruik uw persoonlijke e-mailadres, niet dat van een afdeling of functie "
+        "(zoals info@, hr@ of salarisadministratie@).",
+        "en": "Use your personal e-mail address, not that of a department or role "
+        "(such as info@, hr@ or payroll@).",
+    },
+    "EMAIL_IN_USE": {
+        "nl": "Er bestaat al een account met dit e-mailadres.",
+        "en": "An account with this e-mail address already exists.",
+    },
+    "ACCOUNT_REQUEST_DECIDED": {
+        "nl": "Over deze aanvraag is al beslist.",
+        "en": "This request has already been decided.",
+    },
+    "COLLECTIVITY_MISMATCH": {
+        "nl": "Het klantnummer en het collectiviteitsnummer van deze aanvraag horen niet bij "
+        "elkaar. Wijs de aanvraag af.",
+        "en": "The customer number and the collectivity number of this request do not belong "
+        "together. Reject the request.",
+    },
+    "MAIN_USER_EXISTS": {
+        "nl": "Deze collectiviteit heeft al een hoofdgebruiker.",
+        "en": "This collectivity already has a main user.",
+    },
+    "PASSWORD_TOO_SHORT": {
+        "nl": "Kies een wachtwoord van ten minste {minimum} tekens. Een zin van een paar woorden "
+        "is sterk en goed te onthouden.",
+        "en": "Choose a password of at least {minimum} characters. A sentence of a few words is "
+        "strong and easy to remember.",
+    },
+    "PASSWORD_TOO_LONG": {
+        "nl": "Kies een wachtwoord van ten hoogste {maximum} tekens.",
+        "en": "Choose a password of at most {maximum} characters.",
+    },
+    "PASSWORD_TOO_COMMON": {
+        "nl": "Dit wachtwoord wordt veel gebruikt of is bekend uit datalekken. Kies een ander.",
+        "en": "This password is commonly used or known from data breaches. Choose another.",
+    },
+    "PASSWORD_CONTAINS_EMAIL": {
+        "nl": "Het wachtwoord mag uw e-mailadres (het deel voor de @) niet bevatten.",
+        "en": "The password must not contain your e-mail address (the part before the @).",
+    },
+    "CURRENT_PASSWORD_INCORRECT": {
+        "nl": "Uw huidige wachtwoord is onjuist.",
+        "en": "Your current password is incorrect.",
+    },
+    "TOKEN_INVALID": {
+        "nl": "Deze link is ongeldig, verlopen of al gebruikt. Vraag een nieuwe aan.",
+        "en": "This link is invalid, has expired or has been used already. Please ask for a new one.",
+    },
+    "CANNOT_DEACTIVATE_SELF": {
+        "nl": "U kunt uw eigen account niet deactiveren.",
+        "en": "You cannot deactivate your own account.",
+    },
+    "CANNOT_DEACTIVATE_MAIN_USER": {
+        "nl": "Alleen gebruikers (collega's) kunnen worden gedeactiveerd, geen hoofdgebruiker.",
+        "en": "Only colleagues can be deactivated, not a main user.",
+    },
+    "USER_ALREADY_DEACTIVATED": {
+        "nl": "Deze gebruiker is al gedeactiveerd.",
+        "en": "This user has already been deactivated.",
+    },
+    "LANGUAGE_NOT_SUPPORTED": {
+        "nl": "Kies nl (Nederlands) of en (Engels).",
+        "en": "Choose nl (Dutch) or en (English).",
+    },
+    "LINK_TARGET_NOT_FOUND": {
+        "nl": "Er is geen collectiviteit met dit klantnummer en collectiviteitsnummer.",
+        "en": "There is no collectivity with this customer number and collectivity number.",
+    },
+    "CANNOT_LINK_TO_SELF": {
+        "nl": "U kunt een collectiviteit niet aan zichzelf koppelen.",
+        "en": "A collectivity cannot be linked to itself.",
+    },
+    "ALREADY_LINKED": {
+        "nl": "Dit contract is al gekoppeld of de koppeling wacht op goedkeuring.",
+        "en": "This contract is already linked, or the link is awaiting approval.",
+    },
+    "LINK_NOT_PENDING": {
+        "nl": "Deze koppeling wacht niet (meer) op goedkeuring.",
+        "en": "This link is not awaiting approval.",
     },
     "INTERNAL_SERVER_ERROR": {
         "nl": "Er ging iets mis aan onze kant. Probeer het later opnieuw (referentie {reference}).",

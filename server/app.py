@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import logging
@@ -12,6 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from resolvers.clock import Clock
+from resolvers.email_policy import EmailPolicy
+from resolvers.password_policy import PasswordPolicy
 from resolvers.rules import PortalRules
 from resolvers.sessions import SessionPolicy
 from schema import CookiePolicy, Limits, build_schema
@@ -20,7 +23,9 @@ from storage.migrate import current_revision, head_revision, upgrade
 
 from .graphql_view import CollectiefGraphQLView
 from .http_errors import json_errors
+from .mail_delivery import MailDelivery, mail_delivery
 from .settings import Settings
+from .totp_key import load_totp_key
 
 log = logging.getLogger("collectief.server")
 
@@ -37,6 +42,7 @@ class Services:
 
 SERVICES = web.AppKey("services", Services)
 GRAPHQL_VIEW = web.AppKey("graphql_view", CollectiefGraphQLView)
+MAIL_DELIVERY = web.AppKey("mail_delivery", MailDelivery)
 
 
 class DatabaseNotMigrated(RuntimeError):
@@ -75,23 +81,34 @@ def create_app(
             clock=clock,
         )
         app[SERVICES] = services
-        app[GRAPHQL_VIEW] = _graphql_view(services)
+        totp_key = await asyncio.to_thread(load_totp_key, settings)
+        app[GRAPHQL_VIEW] = _graphql_view(services, portal_rules(settings, totp_key))
         yield
         if own_engine:
             await the_engine.dispose()
 
     app.cleanup_ctx.append(lifecycle)
+    app.cleanup_ctx.append(_mail_delivery)
     app.router.add_route("GET", "/graphql", graphql)
     app.router.add_route("POST", "/graphql", graphql)
     app.router.add_get("/healthz", healthz)
     return app
 
 
+async def _mail_delivery(app: web.Application) -> AsyncIterator[None]:
+    """H3: queued mails are delivered in the background while the app runs (after ``lifecycle``
+    has set up the database, stopped before it is closed)."""
+    services = app[SERVICES]
+    async with mail_delivery(services.settings, services.sessionmaker, services.clock) as worker:
+        app[MAIL_DELIVERY] = worker
+        yield
+
+
 async def graphql(request: web.Request) -> web.StreamResponse:
     return await request.app[GRAPHQL_VIEW](request)
 
 
-def _graphql_view(services: Services) -> CollectiefGraphQLView:
+def _graphql_view(services: Services, rules: PortalRules) -> CollectiefGraphQLView:
     settings = services.settings
     return CollectiefGraphQLView(
         schema=build_schema(
@@ -111,14 +128,22 @@ def _graphql_view(services: Services) -> CollectiefGraphQLView:
             secure=settings.cookie_secure, max_age_seconds=settings.session_max_hours * 3600
         ),
         trusted_proxy_count=settings.trusted_proxy_count,
-        rules=portal_rules(settings),
+        rules=rules,
     )
 
 
-def portal_rules(settings: Settings) -> PortalRules:
+def portal_rules(settings: Settings, totp_key: bytes | None = None) -> PortalRules:
     """The business-rule choices of this deployment, from its settings."""
     return PortalRules(
-        portal_url=settings.portal_base_url, require_two_factor=settings.require_two_factor
+        portal_url=settings.portal_base_url,
+        require_two_factor=settings.require_two_factor,
+        totp_key=totp_key,
+        email_policy=EmailPolicy.of(
+            deny_domains=settings.email_deny_domains,
+            allow_domains=settings.email_allow_domains,
+            allow_addresses=settings.email_allow_addresses,
+        ),
+        password_policy=PasswordPolicy(min_length=settings.password_min_length),
     )
 
 

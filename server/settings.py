@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 PREFIX = "COLLECTIEF_"
@@ -33,6 +34,64 @@ def _int(name: str, raw: str, minimum: int) -> int:
     return value
 
 
+def _mail_values(get: Callable[[str], str | None]) -> dict[str, object]:
+    """H3: the SMTP server (none: the outbox folder), the sender and the delivery poll interval."""
+    values: dict[str, object] = {"smtp_host": get("SMTP_HOST") or ""}
+    raw = get("SMTP_PORT")
+    values["smtp_port"] = 587 if raw is None else _int("SMTP_PORT", raw, 1)
+    username, password = get("SMTP_USERNAME") or "", get("SMTP_PASSWORD") or ""
+    if bool(username) != bool(password):
+        raise SettingsError(f"{PREFIX}SMTP_USERNAME and {PREFIX}SMTP_PASSWORD go together")
+    values["smtp_username"], values["smtp_password"] = username, password
+    raw = get("SMTP_STARTTLS")
+    values["smtp_starttls"] = bool(username) if raw is None else _bool("SMTP_STARTTLS", raw)
+    raw = get("SMTP_TIMEOUT")
+    values["smtp_timeout"] = 30 if raw is None else _int("SMTP_TIMEOUT", raw, 1)
+    sender = get("MAIL_FROM") or "Collectief <noreply@localhost>"
+    if "@" not in email.utils.parseaddr(sender)[1] or "\n" in sender or "\r" in sender:
+        raise SettingsError(f"{PREFIX}MAIL_FROM must be an address like Name <noreply@example.nl>")
+    values["mail_from"] = sender
+    raw = get("MAIL_POLL_SECONDS")
+    try:
+        poll = 1.0 if raw is None else float(raw)
+    except ValueError:
+        poll = -1.0
+    if not 0.01 <= poll <= 3600:
+        raise SettingsError(f"{PREFIX}MAIL_POLL_SECONDS must be a number of seconds, 0.01 to 3600")
+    values["mail_poll_seconds"] = poll
+    return values
+
+
+def _list(name: str, raw: str | None) -> tuple[str, ...]:
+    """A comma-separated list; entries are trimmed and lower-cased, empty ones dropped."""
+    entries = tuple(e.strip().lower() for e in (raw or "").split(","))
+    if any(" " in e for e in entries):
+        raise SettingsError(f"{PREFIX}{name} must be a comma-separated list without spaces inside")
+    return tuple(e for e in entries if e)
+
+
+def _account_values(
+    get: Callable[[str], str | None], require_two_factor: bool
+) -> dict[str, object]:
+    """A1: deny and allow lists of the e-mail rules; A3: the minimum password length, below 15
+    only when 2FA is required for everyone and never below 8 (NIST SP 800-63B-4)."""
+    values: dict[str, object] = {
+        name.lower(): _list(name, get(name))
+        for name in ("EMAIL_DENY_DOMAINS", "EMAIL_ALLOW_DOMAINS", "EMAIL_ALLOW_ADDRESSES")
+    }
+    raw = get("PASSWORD_MIN_LENGTH")
+    length = 15 if raw is None else _int("PASSWORD_MIN_LENGTH", raw, 8)
+    if length > 128:
+        raise SettingsError(f"{PREFIX}PASSWORD_MIN_LENGTH must be at most 128, not {length}")
+    if length < 15 and not require_two_factor:
+        raise SettingsError(
+            f"{PREFIX}PASSWORD_MIN_LENGTH may be below 15 only when "
+            f"{PREFIX}REQUIRE_TWO_FACTOR is true (A3), not {length}"
+        )
+    values["password_min_length"] = length
+    return values
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
     environment: str = "development"
@@ -55,6 +114,18 @@ class Settings:
     trusted_proxy_count: int = 0
     log_level: str = "INFO"
     log_format: str = "json"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = dataclasses.field(default="", repr=False)
+    smtp_starttls: bool = False
+    smtp_timeout: int = 30
+    mail_from: str = "Collectief <noreply@localhost>"
+    mail_poll_seconds: float = 1.0
+    email_deny_domains: tuple[str, ...] = ()
+    email_allow_domains: tuple[str, ...] = ()
+    email_allow_addresses: tuple[str, ...] = ()
+    password_min_length: int = 15
 
     @property
     def is_production(self) -> bool:
@@ -112,6 +183,8 @@ class Settings:
         if log_format not in {"json", "text"}:
             raise SettingsError(f"{PREFIX}LOG_FORMAT must be json or text")
         values["log_format"] = log_format
+        values.update(_mail_values(get))
+        values.update(_account_values(get, bool(values["require_two_factor"])))
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
         return settings
