@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
+from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from resolvers.clock import AMSTERDAM, FixedClock
@@ -18,6 +19,7 @@ from storage import create_session_factory
 
 from .databases import BACKENDS, empty_all_tables, migrated_engine
 from .http import Api
+from .mailbox import mailbox  # noqa: F401  (a real SMTP server: the fixture for every module)
 
 # The fixed "today" of the test suite: a Friday in December, in Amsterdam (SPEC §3).
 TODAY = dt.date(2026, 12, 4)
@@ -58,7 +60,9 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings.from_env({}, data_dir=tmp_path, cookie_secure=False)
+    return Settings.from_env(
+        {}, data_dir=tmp_path, cookie_secure=False, totp_key=Fernet.generate_key().decode()
+    )
 
 
 @pytest.fixture

@@ -1,0 +1,162 @@
+"""Throttling of failed password and two-factor attempts (A4), per account and per client address.
+
+State lives in ``login_throttles`` so that limits hold across restarts and across every worker
+process. Each attempt is checked and, when it fails, counted in the database — also when many
+attempts arrive in one GraphQL document through aliases, because every ``login`` or
+``verifyTwoFactor`` field runs this on its own, one after the other.
+
+The policy (``ThrottlePolicy``): after a few free failures each further failure makes the next
+attempt wait longer (1 s, 2 s, 4 s, … up to a cap); at the lock threshold the account (or the
+address) is locked for ``lock_duration``. An attempt during a wait or a lock is refused without
+checking the password, and still counted. Failures older than ``forget_after`` are forgotten; a
+successful login forgets the account's failures (not the address's).
+
+Unknown e-mail addresses are throttled exactly like known ones, so the answers reveal nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import LoginThrottle
+from storage.enums import ThrottleScope
+
+from .errors import ErrorCode
+
+
+@dataclasses.dataclass(frozen=True)
+class ThrottlePolicy:
+    free_failures: int = 3
+    max_delay: dt.timedelta = dt.timedelta(seconds=60)
+    account_lock_after: int = 10
+    address_lock_after: int = 100
+    lock_duration: dt.timedelta = dt.timedelta(minutes=15)
+    forget_after: dt.timedelta = dt.timedelta(hours=1)
+
+    def lock_after(self, scope: ThrottleScope) -> int:
+        if scope is ThrottleScope.ACCOUNT:
+            return self.account_lock_after
+        return self.address_lock_after
+
+    def blocked_until(
+        self, scope: ThrottleScope, failures: int, now: dt.datetime
+    ) -> dt.datetime | None:
+        """Until when the next attempt is refused after ``failures`` failures."""
+        if failures >= self.lock_after(scope):
+            return now + self.lock_duration
+        if failures <= self.free_failures:
+            return None
+        exponent = min(failures - self.free_failures - 1, 30)  # 2**30 s is past any cap
+        return now + min(dt.timedelta(seconds=2**exponent), self.max_delay)
+
+
+def _keys(account: str | None, address: str | None) -> list[tuple[ThrottleScope, str]]:
+    keys = []
+    if account:
+        keys.append((ThrottleScope.ACCOUNT, account[:254]))
+    if address:
+        keys.append((ThrottleScope.ADDRESS, address[:254]))
+    return keys
+
+
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    """An attempt refused by the throttle; it has been counted already."""
+
+    code: ErrorCode
+    account_locked_now: bool
+
+
+async def refusal(
+    db: AsyncSession,
+    *,
+    account: str | None,
+    address: str | None,
+    now: dt.datetime,
+    policy: ThrottlePolicy,
+) -> Refusal | None:
+    """None when the attempt may go ahead; a ``Refusal`` while the account or the address waits
+    or is locked (A4). A refused attempt is counted as a failure too, so hammering does not pay
+    off; the count is in the caller's transaction, which must commit it."""
+    blocked: list[tuple[ThrottleScope, int]] = []
+    for scope, key in _keys(account, address):
+        row = (
+            await db.execute(
+                select(LoginThrottle.failures, LoginThrottle.blocked_until).where(
+                    LoginThrottle.scope == scope, LoginThrottle.key == key
+                )
+            )
+        ).first()
+        if row is not None and row.blocked_until is not None and row.blocked_until > now:
+            blocked.append((scope, row.failures))
+    if not blocked:
+        return None
+    locked_now = await record_failure(db, account=account, address=address, now=now, policy=policy)
+    account_locked = locked_now or any(
+        scope is ThrottleScope.ACCOUNT and failures >= policy.account_lock_after
+        for scope, failures in blocked
+    )
+    code = ErrorCode.ACCOUNT_LOCKED if account_locked else ErrorCode.TOO_MANY_ATTEMPTS
+    return Refusal(code=code, account_locked_now=locked_now)
+
+
+async def record_failure(
+    db: AsyncSession,
+    *,
+    account: str | None,
+    address: str | None,
+    now: dt.datetime,
+    policy: ThrottlePolicy,
+) -> bool:
+    """Count a failed attempt for the account and the address, atomically (an upsert, so that
+    concurrent attempts on several workers all count). Returns True when this failure locked
+    the account just now."""
+    locked_now = False
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table = LoginThrottle.__table__
+    stale = table.c.last_failure_at < now - policy.forget_after
+    for scope, key in _keys(account, address):
+        statement = (
+            insert(table)
+            .values(
+                scope=scope,
+                key=key,
+                failures=1,
+                first_failure_at=now,
+                last_failure_at=now,
+                blocked_until=None,
+            )
+            .on_conflict_do_update(
+                index_elements=[table.c.scope, table.c.key],
+                set_={
+                    "failures": case((stale, 1), else_=table.c.failures + 1),
+                    "first_failure_at": case((stale, now), else_=table.c.first_failure_at),
+                    "last_failure_at": now,
+                },
+            )
+            .returning(table.c.id, table.c.failures)
+        )
+        throttle_id, failures = (await db.execute(statement)).one()
+        blocked_until = policy.blocked_until(scope, failures, now)
+        await db.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.id == throttle_id)
+            .values(blocked_until=blocked_until)
+        )
+        if scope is ThrottleScope.ACCOUNT and failures == policy.account_lock_after:
+            locked_now = True
+    return locked_now
+
+
+async def forget_account_failures(db: AsyncSession, account: str) -> None:
+    """A successful login clears the account's count (the address keeps its own)."""
+    await db.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.scope == ThrottleScope.ACCOUNT, LoginThrottle.key == account[:254]
+        )
+    )
