@@ -13,12 +13,14 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from resolvers.clock import Clock
+from resolvers.two_factor import TotpCipher
 from storage import create_engine, create_session_factory
 from storage.migrate import upgrade
 
 from .app import DatabaseNotMigrated, create_app, prepare_database
 from .logs import configure_logging
 from .settings import Settings, SettingsError
+from .totp_key import load_totp_key
 
 log = logging.getLogger("collectief.cli")
 
@@ -50,7 +52,12 @@ async def _load_demo(settings: Settings) -> str:
     engine = create_engine(settings.effective_database_url)
     try:
         await prepare_database(settings, engine)
-        summary = await load_demo_data(create_session_factory(engine), today=Clock().today())
+        totp_key = await asyncio.to_thread(load_totp_key, settings)
+        summary = await load_demo_data(
+            create_session_factory(engine),
+            today=Clock().today(),
+            totp_cipher=TotpCipher(totp_key),
+        )
     finally:
         await engine.dispose()
     return (
@@ -60,13 +67,29 @@ async def _load_demo(settings: Settings) -> str:
 
 
 def demo_logins_text(settings: Settings) -> str:
-    from .demo import DEMO_LOGINS, DEMO_PASSWORD
+    from .demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_TWO_FACTOR_EMAIL
 
+    outbox = (settings.data_dir / "outbox").resolve()
     lines = [
         f"GraphQL API and GraphiQL: {settings.base_url}/graphql",
         f"Demo logins (password for all: {DEMO_PASSWORD}):",
     ]
     lines += [f"  {login.email:<36} {login.description}" for login in DEMO_LOGINS]
+    lines += [
+        "Try:",
+        f"  - two-factor: {DEMO_TWO_FACTOR_EMAIL} has an authenticator app; `login` answers with",
+        "    a twoFactorChallenge, then `verifyTwoFactor` with the current code:",
+        f"    python -c \"import pyotp; print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\"",
+        "  - register an app for any other user: startTwoFactorRegistration (scan qrCodeSvg or",
+        "    use the secret in otpauthUri), then confirmTwoFactorRegistration",
+        "  - linked contracts: 200101 asked to link 200201 of another customer; it gives no access",
+        "    until erik.smit@hetbaken.nl calls approveContractLink",
+        "  - a pending account request waits for staff: log in as the staff user, accountRequests,",
+        "    approveAccountRequest; follow the activation link from the mail to activateAccount",
+        "  - requestPasswordReset for a demo address, then resetPassword with the mailed token",
+        f"  - mails are not sent in the demo: they are written to {outbox}/*.eml and their",
+        "    links are logged",
+    ]
     return "\n".join(lines)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from resolvers.clock import AMSTERDAM
 from resolvers.passwords import hash_password
+from resolvers.two_factor import TotpCipher
 from storage import (
     Collectivity,
     Contract,
@@ -36,6 +37,7 @@ from storage import (
     Policy,
     Product,
     Tariff,
+    TotpDevice,
     User,
 )
 from storage.enums import (
@@ -214,7 +216,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     ),
     DemoLogin(
         "pieter.bakker@vandijkbouw.nl", DEMO_PASSWORD, UserRole.MAIN, "200102",
-        "main user of Van Dijk Bouw - uitvoering", "Pieter Bakker",
+        "main user of Van Dijk Bouw - uitvoering; two-factor on", "Pieter Bakker",
     ),
     DemoLogin(
         "erik.smit@hetbaken.nl", DEMO_PASSWORD, UserRole.MAIN, "200201",
@@ -225,6 +227,12 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
         "insurer staff (account management)", "Femke Dekker",
     ),
 )  # fmt: skip
+
+# A6: the demo user with two-factor authentication on, and the (published, demo-only) secret of
+# their authenticator: add it to an authenticator app, or print the current code with
+# `python -c "import pyotp; print(pyotp.TOTP('<secret>').now())"`.
+DEMO_TWO_FACTOR_EMAIL = "pieter.bakker@vandijkbouw.nl"
+DEMO_TOTP_SECRET = "PIETERBAKKERDEMO2FACOLLECTIEF234"  # noqa: S105 - published demo secret
 
 # Moved families (C7): this many families of 200101 came from 200102 in the last months.
 MOVED_FAMILIES = 3
@@ -248,9 +256,16 @@ class DemoSummary:
 
 
 async def load_demo_data(
-    session_factory: async_sessionmaker[AsyncSession], *, today: dt.date
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    today: dt.date,
+    totp_cipher: TotpCipher | None = None,
 ) -> DemoSummary:
-    """Load the demo data unless customer 100001 exists; either way return what is there."""
+    """Load the demo data unless customer 100001 exists; either way return what is there.
+
+    With ``totp_cipher`` (the deployment's TOTP key) the demo user ``DEMO_TWO_FACTOR_EMAIL``
+    gets an authenticator with ``DEMO_TOTP_SECRET``; without it nobody has two-factor on.
+    """
     async with session_factory() as session:
         if await _demo_present(session):
             return await _summary(session, created=False)
@@ -263,7 +278,9 @@ async def load_demo_data(
     async with session_factory() as session:
         try:
             async with session.begin():
-                await _load(session, today=today, password_hashes=password_hashes)
+                await _load(
+                    session, today=today, password_hashes=password_hashes, totp_cipher=totp_cipher
+                )
         except IntegrityError:
             # Another process loaded the demo at the same moment: theirs stands.
             async with session_factory() as fresh:
@@ -345,7 +362,13 @@ async def ensure_products(session: AsyncSession, years: Sequence[int], this_year
     await session.flush()
 
 
-async def _load(session: AsyncSession, *, today: dt.date, password_hashes: list[str]) -> None:
+async def _load(
+    session: AsyncSession,
+    *,
+    today: dt.date,
+    password_hashes: list[str],
+    totp_cipher: TotpCipher | None,
+) -> None:
     this_year = today.year
     years = (this_year - 1, this_year)
     two_years_ago = add_months(today.replace(day=1), -24)
@@ -421,6 +444,27 @@ async def _load(session: AsyncSession, *, today: dt.date, password_hashes: list[
             approved_at=linked_at,
         )
     )
+    # B2: 200101 asked to link Zorggroep Het Baken (another customer) two days ago; it waits for
+    # the approval of Het Baken's main user and gives no access until then.
+    session.add(
+        ContractLink(
+            collectivity_id=collectivities["200101"].id,
+            linked_collectivity_id=collectivities["200201"].id,
+            status=ContractLinkStatus.PENDING,
+            requested_by_id=main_200101.id,
+            requested_at=_moment(today - dt.timedelta(days=2), 11, 5),
+        )
+    )
+    if totp_cipher is not None:
+        enabled_at = _moment(add_months(today.replace(day=1), -3), 16, 40)
+        session.add(
+            TotpDevice(
+                user_id=users[DEMO_TWO_FACTOR_EMAIL].id,
+                secret_encrypted=totp_cipher.encrypt(DEMO_TOTP_SECRET),
+                created_at=enabled_at,
+                confirmed_at=enabled_at,
+            )
+        )
 
     histories = _plan(today)
     await _store_histories(

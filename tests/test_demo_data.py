@@ -7,13 +7,22 @@ import itertools
 import json
 from decimal import Decimal
 
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from resolvers.bsn import is_valid_bsn
 from resolvers.clock import AMSTERDAM, FixedClock
 from resolvers.passwords import verify_password
-from server.demo import DEMO_LOGINS, DEMO_PASSWORD, DemoSummary, load_demo_data
+from resolvers.two_factor import TotpCipher
+from server.demo import (
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    DEMO_TWO_FACTOR_EMAIL,
+    DemoSummary,
+    load_demo_data,
+)
 from storage import (
     Base,
     Collectivity,
@@ -26,6 +35,7 @@ from storage import (
     Policy,
     Product,
     Tariff,
+    TotpDevice,
     User,
 )
 from storage.enums import (
@@ -201,24 +211,39 @@ async def test_three_collectivities_with_their_contract_terms_for_last_and_this_
     }
 
 
-async def test_200102_is_linked_to_200101_by_its_main_user(
+async def test_200101_links_200102_and_waits_for_200201(
     session_factory: Factory, today: dt.date
 ) -> None:
+    """B2 in the demo: same customer linked at once; another customer's link pending."""
     await load_demo_data(session_factory, today=today)
     async with session_factory() as db:
-        link = (await db.scalars(select(ContractLink))).one()
+        links = (await db.scalars(select(ContractLink).order_by(ContractLink.id))).all()
         numbers = dict(
             (await db.execute(select(Collectivity.id, Collectivity.collectivity_number))).all()
         )
-        requester = await db.get(User, link.requested_by_id)
+        requesters = {(await db.get(User, link.requested_by_id)).email for link in links}
 
-    assert link.status is ContractLinkStatus.ACTIVE
-    assert (numbers[link.collectivity_id], numbers[link.linked_collectivity_id]) == (
-        "200101",
-        "200102",
-    )
-    assert requester is not None
-    assert requester.email == "marieke.jansen@vandijkbouw.nl"
+    assert [
+        (numbers[link.collectivity_id], numbers[link.linked_collectivity_id], link.status)
+        for link in links
+    ] == [
+        ("200101", "200102", ContractLinkStatus.ACTIVE),
+        ("200101", "200201", ContractLinkStatus.PENDING),
+    ]
+    assert requesters == {"marieke.jansen@vandijkbouw.nl"}
+
+
+async def test_a6_demo_two_factor_user_has_the_published_secret(
+    session_factory: Factory, today: dt.date
+) -> None:
+    key = Fernet.generate_key()
+    await load_demo_data(session_factory, today=today, totp_cipher=TotpCipher(key))
+    async with session_factory() as db:
+        devices = (await db.execute(select(User.email, TotpDevice).join(TotpDevice))).all()
+    assert [email for email, _device in devices] == [DEMO_TWO_FACTOR_EMAIL]
+    (_email, device) = devices[0]
+    assert device.confirmed_at is not None
+    assert TotpCipher(key).decrypt(device.secret_encrypted) == DEMO_TOTP_SECRET
 
 
 async def test_demo_logins_verify_with_the_demo_password(
