@@ -14,10 +14,12 @@ from .errors import NotFound
 
 
 async def users_by_ids(db: AsyncSession, actor: Actor, ids: Sequence[int]) -> list[User | None]:
-    """Users whose home collectivity is in scope (staff: all users); others None (B3)."""
+    """Users of the actor's own home collectivity (staff: all users); others None (B3).
+
+    A linked collectivity's users stay out of sight (A7): a link shares insured, not users."""
     statement = select(User).where(User.id.in_(set(ids)))
-    if actor.scope is not None:
-        statement = statement.where(User.home_collectivity_id.in_(actor.scope))
+    if not actor.is_staff:
+        statement = statement.where(User.home_collectivity_id == actor.home_collectivity_id)
     found = {u.id: u for u in await db.scalars(statement)}
     return [found.get(i) for i in ids]
 

@@ -15,7 +15,7 @@ from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from resolvers import collectivities, insured_listing
+from resolvers import colleagues, collectivities, insured_listing, staff_reads
 from resolvers.actor import Actor
 from resolvers.clock import Clock
 from resolvers.errors import ErrorCode
@@ -50,6 +50,8 @@ class Loaders:
     customer: DataLoader[int, Customer | None]
     contracts: DataLoader[int, list[Contract]]
     insured: DataLoader[int, InsuredRow | None]
+    # Per user id: a confirmed authenticator app exists (A6, A7).
+    two_factor: DataLoader[int, bool]
 
 
 @dataclasses.dataclass
@@ -100,5 +102,38 @@ class RequestContext:
             collectivity=self._batch(collectivities.collectivities_by_ids),
             customer=self._batch(collectivities.customers_by_ids),
             contracts=self._batch(collectivities.contracts_by_collectivity_ids),
-            insured=self._batch(insured),
+            insured=DataLoader(load_fn=self._insured_audited(insured)),
+            two_factor=self._batch(colleagues.two_factor_enabled_by_user_ids),
         )
+
+    def _insured_audited(
+        self, load: Callable[[AsyncSession, Actor, Sequence[int]], Awaitable[Sequence[Any]]]
+    ) -> Callable[[list[int]], Awaitable[Sequence[Any]]]:
+        """The insured batch for ``node``/``nodes``; a staff read is audited (B4)."""
+
+        async def load_fn(keys: list[int]) -> Sequence[Any]:
+            actor = self.require_actor()
+            async with self.db() as db:
+                rows = await load(db, actor, keys)
+            await self.audit_staff_insured_read(rows, via="node")
+            return rows
+
+        return load_fn
+
+    async def audit_staff_insured_read(
+        self, rows: Sequence[InsuredRow | None], *, via: str, collectivity_id: int | None = None
+    ) -> None:
+        """B4: record a staff member's read of insured data, in a short transaction of its own."""
+        actor = self.require_actor()
+        if not actor.is_staff:
+            return
+        async with self.db() as db:
+            await staff_reads.record_staff_insured_read(
+                db,
+                actor,
+                rows,
+                via=via,
+                now=self.clock.now(),
+                client_address=self.client_address,
+                collectivity_id=collectivity_id,
+            )

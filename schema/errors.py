@@ -53,6 +53,10 @@ def user_error(error: DomainError, language: str) -> UserError:
     )
 
 
+# Codes that are never a mutation's ``userErrors``: the caller may not do this at all (G2).
+TOP_LEVEL_CODES = frozenset({DomainErrorCode.UNAUTHENTICATED, DomainErrorCode.FORBIDDEN})
+
+
 class HasUserErrors(Protocol):
     user_errors: list[UserError]
 
@@ -63,10 +67,13 @@ P = TypeVar("P")
 async def payload_or_user_errors(
     language: str, make: Callable[[], Awaitable[P]], failed: Callable[[list[UserError]], P]
 ) -> P:
-    """Run a mutation; a ``DomainError`` becomes the payload's ``userErrors`` (G2)."""
+    """Run a mutation; a ``DomainError`` becomes the payload's ``userErrors`` (G2), except
+    UNAUTHENTICATED and FORBIDDEN, which are not the input's fault: they stay top-level errors."""
     try:
         return await make()
     except DomainError as error:
+        if error.code in TOP_LEVEL_CODES:
+            raise
         return failed([user_error(error, language)])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from .mutations import colleagues, contract_links, session, two_factor
+from .mutations import accounts, colleagues, contract_links, session, two_factor
 
 
 @strawberry.type
@@ -16,6 +16,41 @@ class Mutation:
     )
     logout: session.LogoutPayload = strawberry.mutation(
         resolver=session.logout, description="End the current session (A8)."
+    )
+    request_account: accounts.RequestAccountPayload = strawberry.mutation(
+        resolver=accounts.request_account,
+        description="Anonymous: ask for a main-user account (A1). The e-mail rules are checked "
+        "and reported; whether the numbers match is not (the same answer either way).",
+    )
+    approve_account_request: accounts.ApproveAccountRequestPayload = strawberry.mutation(
+        resolver=accounts.approve_account_request,
+        description="Staff: approve a request; the main user is created INVITED and mailed a "
+        "single-use activation link valid 7 days (A1). Others: FORBIDDEN.",
+    )
+    reject_account_request: accounts.RejectAccountRequestPayload = strawberry.mutation(
+        resolver=accounts.reject_account_request,
+        description="Staff: reject a request; the requester is mailed the reason (A1). Others: "
+        "FORBIDDEN.",
+    )
+    activate_account: accounts.ActivateAccountPayload = strawberry.mutation(
+        resolver=accounts.activate_account,
+        description="Anonymous: choose the password with the token of an activation or "
+        "invitation link (A1, A2, A7); the account becomes ACTIVE. Starts no session.",
+    )
+    change_password: accounts.ChangePasswordPayload = strawberry.mutation(
+        resolver=accounts.change_password,
+        description="Replace the own password, proving the current one (A3); the user's other "
+        "sessions end.",
+    )
+    request_password_reset: accounts.RequestPasswordResetPayload = strawberry.mutation(
+        resolver=accounts.request_password_reset,
+        description="Anonymous: mail a reset link (1 hour) to an active account with this "
+        "address (A5). The answer is the same for every address.",
+    )
+    reset_password: accounts.ResetPasswordPayload = strawberry.mutation(
+        resolver=accounts.reset_password,
+        description="Anonymous: set a new password with the token of a reset link (A5). Ends "
+        "all the user's sessions, logs nobody in, leaves 2FA in force.",
     )
     invite_colleague: colleagues.InviteColleaguePayload = strawberry.mutation(
         resolver=colleagues.invite_colleague,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from resolvers import users
+from resolvers import account_requests, contract_links, users
 from resolvers.errors import NotFound
 
 from .context import RequestContext
 from .ids import Node, split_id
+from .types.account_request import AccountRequest
 from .types.collectivity import Collectivity, Customer
+from .types.contract_link import ContractLink
 from .types.insured import InsuredPerson
 from .types.user import User
 
@@ -38,8 +40,22 @@ async def _user(context: RequestContext, key: int) -> Node | None:
     return User.from_row(row) if row else None
 
 
+async def _contract_link(context: RequestContext, key: int) -> Node | None:
+    async with context.db() as db:
+        (row,) = await contract_links.links_by_ids(db, context.require_actor(), [key])
+    return ContractLink.from_row(row) if row else None
+
+
+async def _account_request(context: RequestContext, key: int) -> Node | None:
+    async with context.db() as db:
+        (row,) = await account_requests.account_requests_by_ids(db, context.require_actor(), [key])
+    return AccountRequest.from_row(row) if row else None
+
+
 NODE_RESOLVERS: dict[str, Callable[[RequestContext, int], Awaitable[Node | None]]] = {
+    "AccountRequest": _account_request,
     "Collectivity": _collectivity,
+    "ContractLink": _contract_link,
     "Customer": _customer,
     "InsuredPerson": _insured,
     "User": _user,

@@ -17,6 +17,7 @@ from ..context import RequestContext
 from ..ids import Node, encode_id
 from ..pagination import Connection
 from ..scalars import Money, Percentage
+from . import collectivity_admin
 from .enums import EmployerContributionKind, PaymentMethod, PremiumCollection
 
 if TYPE_CHECKING:
@@ -90,6 +91,22 @@ class Collectivity(Node):
             _customer_id=row.customer_id,
         )
 
+    users = strawberry.field(
+        resolver=collectivity_admin.users,
+        description="Every user of this collectivity with status, 2FA and last login (A7). For "
+        "its own users (colleagues read-only) and staff; FORBIDDEN for users of a linked one.",
+    )
+    linked_contracts = strawberry.field(
+        resolver=collectivity_admin.linked_contracts,
+        description="Links to and from this collectivity, pending and active (B2). For its own "
+        "users and staff; FORBIDDEN for users of a linked one.",
+    )
+    audit_events = strawberry.field(
+        resolver=collectivity_admin.audit_events,
+        description="The audit trail of this collectivity, newest first (A9). For its main user "
+        "and staff; FORBIDDEN for colleagues and users of a linked one.",
+    )
+
     @strawberry.field
     async def customer(self, info: strawberry.Info[RequestContext, None]) -> Customer:
         row = await info.context.loaders.customer.load(self._customer_id)
@@ -126,6 +143,9 @@ class Collectivity(Node):
             page = await insured_listing.list_insured(
                 db, actor, self._key, first=first, after=after, today=context.clock.today()
             )
+        await context.audit_staff_insured_read(
+            page.items, via="insuredPersons", collectivity_id=self._key
+        )
 
         async def count() -> int:
             async with context.db() as db:

@@ -16,6 +16,13 @@ EmployerContributionKind = strawberry.enum(
 )
 Relation = strawberry.enum(enums.Relation, description="The insured's place on the policy.")
 UserRole = strawberry.enum(enums.UserRole)
+UserStatus = strawberry.enum(enums.UserStatus, description="Where a portal account stands (A7).")
+ContractLinkStatus = strawberry.enum(
+    enums.ContractLinkStatus,
+    description="PENDING: awaiting the linked collectivity's main user, gives no access; "
+    "ACTIVE: in scope (B2).",
+)
+AuditOutcome = strawberry.enum(enums.AuditOutcome, description="How an audited event ended (A9).")
 MembershipStatus = strawberry.enum(
     _MembershipStatus, description="ACTIVE today, FUTURE (starts later) or ENDED (C1)."
 )
