@@ -141,3 +141,29 @@ async def test_a8_mutations_over_get_are_refused(api: Api) -> None:
         assert response.status in (400, 405)
         body = await response.json()
     assert body["errors"][0]["extensions"]["code"] in ("BAD_REQUEST", "METHOD_NOT_ALLOWED")
+
+
+async def test_a4_a_spoofed_forwarded_for_header_is_ignored(api: Api, session_factory) -> None:
+    """Without trusted proxies, X-Forwarded-For cannot move a client to another address (and so
+    cannot dodge the per-address throttle or forge the audit trail)."""
+    user = await _main_user(session_factory)
+    await api.gql(
+        LOGIN,
+        {"input": {"email": user.email, "password": "fout-fout-fout-fout"}},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
+    async with session_factory() as db:
+        addresses = (await db.scalars(select(AuditEvent.client_address))).all()
+    assert addresses == ["127.0.0.1"]
+
+
+def test_a4_trusted_proxy_hop_is_used_when_configured() -> None:
+    from aiohttp.test_utils import make_mocked_request
+
+    from server.client_address import client_address
+
+    request = make_mocked_request(
+        "POST", "/graphql", headers={"X-Forwarded-For": "198.51.100.7, 10.0.0.2"}
+    )
+    assert client_address(request, trusted_proxy_count=1) == "10.0.0.2"
+    assert client_address(request, trusted_proxy_count=2) == "198.51.100.7"
