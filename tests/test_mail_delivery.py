@@ -32,6 +32,7 @@ from server.settings import Settings, SettingsError
 from storage import OutgoingMail
 
 from . import factories
+from .employers import make_employers, payload_of
 from .http import Api
 from .mailbox import Mailbox, free_port
 
@@ -40,6 +41,11 @@ LINK = "https://portaal.example.nl/activeren#token=eenmalig-123"
 SENDER = "Collectief Zorg <noreply@collectief.example.nl>"
 SECRET_LINE = "Alleen voor Zoë: één keer te gebruiken."
 ME = "{ me { user { email } } }"
+INVITE = """
+mutation($input: InviteColleagueInput!) {
+  inviteColleague(input: $input) { user { email status } userErrors { field code message } }
+}
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -425,6 +431,41 @@ async def test_h3_a_hanging_mail_server_does_not_hold_up_requests(
         mailbox.release()
         await mailbox.wait_for(1)
         await eventually(when(session_factory, mail_id, lambda m: m.sent_at is not None))
+
+
+async def test_h3_a_mutation_that_mails_succeeds_while_the_mail_server_is_down(
+    engine, session_factory, settings, clock
+) -> None:
+    cast = await make_employers(session_factory)
+    server = Mailbox()  # down until started below
+    async with serving(smtp_settings(settings, server), engine, clock) as api:
+        token = await api.login(cast.main_x1.email)
+
+        body = await api.gql(
+            INVITE,
+            {"input": {"name": "Pieter de Vries", "email": "pieter.de.vries@werkgever.nl"}},
+            token=token,
+        )
+
+        payload = payload_of(body, "inviteColleague")
+        assert payload["userErrors"] == []
+        assert payload["user"] == {"email": "pieter.de.vries@werkgever.nl", "status": "INVITED"}
+        async with session_factory() as db:
+            [mail_id] = await db.scalars(
+                select(OutgoingMail.id).where(
+                    OutgoingMail.recipient == "pieter.de.vries@werkgever.nl"
+                )
+            )
+        await eventually(when(session_factory, mail_id, lambda m: m.attempts == 1))
+        await server.start()
+        try:
+            clock.advance(dt.timedelta(seconds=30))
+            [received] = await server.wait_for(1)
+        finally:
+            await server.stop()
+
+    assert received.rcpt_tos == ["pieter.de.vries@werkgever.nl"]
+    assert "/activeren#token=" in received.message.get_content()
 
 
 # --- settings -----------------------------------------------------------------------------------
