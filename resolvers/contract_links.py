@@ -381,8 +381,8 @@ async def approve_contract_link(
         link_id=link.id,
     )
     await db.commit()
-    db.expire_all()
-    return await _load_view(db, link.id, viewpoint=home_id)
+    db.expire_all()  # the UPDATE bypassed the loaded row
+    return await _load_view(db, link_id, viewpoint=home_id)
 
 
 async def unlink_contract(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import strawberry
 
 from resolvers import contract_links
+from resolvers.actor import Actor
+from resolvers.contract_links import LinkDirection, LinkView
+from storage.enums import ContractLinkStatus
 
 from ..context import RequestContext
 from ..errors import UserError, payload_or_user_errors
@@ -12,6 +17,18 @@ from ..ids import decode_id, encode_id
 from ..types.contract_link import ContractLink
 
 Info = strawberry.Info[RequestContext, None]
+
+
+def with_link_scope(actor: Actor, view: LinkView, *, linked: bool) -> Actor:
+    """The actor's scope after an outgoing ACTIVE link was made or removed, so that the rest of
+    this request (the payload's ``linkedCollectivity``, later mutations) already sees it (B1)."""
+    if actor.scope is None or view.direction is not LinkDirection.OUTGOING:
+        return actor
+    if view.status is not ContractLinkStatus.ACTIVE:
+        return actor
+    other = frozenset({view.other_collectivity_id})
+    scope = actor.scope | other if linked else actor.scope - other
+    return dataclasses.replace(actor, scope=scope)
 
 
 @strawberry.input(description="The numbers of the collectivity to link; both must match (B2).")
@@ -64,6 +81,7 @@ async def link_contract(info: Info, input: LinkContractInput) -> LinkContractPay
                 client_address=context.client_address,
                 rules=context.rules,
             )
+        context.actor = with_link_scope(actor, view, linked=True)
         return LinkContractPayload(contract_link=ContractLink.from_row(view))
 
     return await payload_or_user_errors(
@@ -100,6 +118,7 @@ async def unlink_contract(info: Info, input: ContractLinkIdInput) -> UnlinkContr
             view = await contract_links.unlink_contract(
                 db, actor, link_id, now=context.clock.now(), client_address=context.client_address
             )
+        context.actor = with_link_scope(actor, view, linked=False)
         return UnlinkContractPayload(removed_contract_link_id=encode_id("ContractLink", view.id))
 
     return await payload_or_user_errors(
