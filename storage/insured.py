@@ -91,16 +91,28 @@ class Coverage(Base):
     )
 
 
+def _bytewise(length: int) -> String:
+    """Text that sorts by code point on both databases (SQLite's only order; "C" on PostgreSQL)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 class Enrollment(Timestamped, Base):
     """Membership of an insured in a collectivity for [start_date, end_date] (end inclusive, C5).
 
     The employee number is the employer's payroll number of a policyholder (C6); it belongs to the
     membership because it is the employer who issues it.
 
-    ``sort_name`` is the person's name as a sort key ("dijk, jan van", ``resolvers.names``), kept
-    on the membership so that the collectivity overview is read in name order straight from the
-    index (collectivity, sort_name, id) on both databases. Whoever changes a person's name updates
-    the sort keys of their enrollments in the same transaction.
+    The membership is the row of the collectivity overview (C1), so it carries copies of what the
+    overview filters and sorts on but that lives elsewhere: ``sort_name`` (the person's name as a
+    sort key, "dijk, jan van", ``resolvers.names``), ``birth_date`` and ``relation`` (of the
+    person) and ``policy_number`` (of their policy). Every sortable column has an index
+    (collectivity, column, sort_name, id), so a page of the overview in any order is read
+    straight from an index on both databases (``resolvers.insured_search``). Whoever writes a
+    person's name, birth date or relation, or their policy number, updates the copies on their
+    enrollments in the same transaction.
+
+    Text sort columns compare byte-wise (collation "C") on PostgreSQL, as SQLite always does, so
+    both databases order and page the overview identically whatever the database's locale.
     """
 
     __tablename__ = "enrollments"
@@ -112,8 +124,12 @@ class Enrollment(Timestamped, Base):
     )
     start_date: Mapped[dt.date]
     end_date: Mapped[dt.date | None]
-    employee_number: Mapped[str | None] = mapped_column(String(20))
-    sort_name: Mapped[str] = mapped_column(String(250))
+    employee_number: Mapped[str | None] = mapped_column(_bytewise(20))
+    sort_name: Mapped[str] = mapped_column(_bytewise(250))
+    # Copies for the overview's filters and sorts (see above).
+    birth_date: Mapped[dt.date]
+    relation: Mapped[Relation] = enum_column(Relation)
+    policy_number: Mapped[str] = mapped_column(_bytewise(20))
 
     insured: Mapped[InsuredPerson] = relationship(back_populates="enrollments")
     collectivity: Mapped[Collectivity] = relationship()
@@ -126,10 +142,25 @@ class Enrollment(Timestamped, Base):
         ),
         Index("ix_enrollments_collectivity_insured", "collectivity_id", "insured_id", "start_date"),
         Index("ix_enrollments_insured", "insured_id", "start_date"),
-        Index("ix_enrollments_collectivity_employee_number", "collectivity_id", "employee_number"),
-        Index("ix_enrollments_collectivity_start", "collectivity_id", "start_date"),
+        # The overview's orders (C1): one index per sortable column, ties by name, then id.
         Index("ix_enrollments_collectivity_name", "collectivity_id", "sort_name", "id"),
-        Index("ix_enrollments_collectivity_end", "collectivity_id", "end_date"),
+        *(
+            Index(
+                f"ix_enrollments_collectivity_{column}",
+                "collectivity_id",
+                column,
+                "sort_name",
+                "id",
+            )
+            for column in (
+                "birth_date",
+                "relation",
+                "policy_number",
+                "employee_number",
+                "start_date",
+                "end_date",
+            )
+        ),
     )
 
 
