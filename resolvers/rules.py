@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from .email_policy import EmailPolicy
+from .mutation_window import MutationWindow
 from .password_policy import PasswordPolicy
 from .throttling import ThrottlePolicy
 from .two_factor import TotpCipher
@@ -30,6 +31,8 @@ class PortalRules:
     email_policy: EmailPolicy = dataclasses.field(default_factory=EmailPolicy)
     # A3: the minimum password length (15; lower only when 2FA is required, never below 8).
     password_policy: PasswordPolicy = dataclasses.field(default_factory=PasswordPolicy)
+    # C5, C7: how far back and ahead deregistrations and moves may take effect (months).
+    mutation_window: MutationWindow = dataclasses.field(default_factory=MutationWindow)
 
     def totp_cipher(self) -> TotpCipher:
         if self.totp_key is None:

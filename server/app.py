@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from resolvers.clock import Clock
 from resolvers.email_policy import EmailPolicy
+from resolvers.mutation_window import MutationWindow
 from resolvers.password_policy import PasswordPolicy
 from resolvers.rules import PortalRules
 from resolvers.sessions import SessionPolicy
@@ -144,6 +145,10 @@ def portal_rules(settings: Settings, totp_key: bytes | None = None) -> PortalRul
             allow_addresses=settings.email_allow_addresses,
         ),
         password_policy=PasswordPolicy(min_length=settings.password_min_length),
+        mutation_window=MutationWindow(
+            months_back=settings.deregister_months_back,
+            months_ahead=settings.deregister_months_ahead,
+        ),
     )
 
 

@@ -126,6 +126,8 @@ class Settings:
     email_allow_domains: tuple[str, ...] = ()
     email_allow_addresses: tuple[str, ...] = ()
     password_min_length: int = 15
+    deregister_months_back: int = 12
+    deregister_months_ahead: int = 12
 
     @property
     def is_production(self) -> bool:
@@ -175,6 +177,12 @@ class Settings:
         ):
             raw = get(name)
             values[name.lower()] = default if raw is None else _int(name, raw, minimum)
+        for name in ("DEREGISTER_MONTHS_BACK", "DEREGISTER_MONTHS_AHEAD"):  # C5, C7
+            raw = get(name)
+            months = 12 if raw is None else _int(name, raw, 0)
+            if months > 120:
+                raise SettingsError(f"{PREFIX}{name} must be at most 120, not {months}")
+            values[name.lower()] = months
         level = (get("LOG_LEVEL") or "INFO").upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
