@@ -13,6 +13,8 @@ from resolvers.errors import DomainError, ErrorCode
 from .context import RequestContext
 from .ids import Node, decode_id
 from .node import MAX_NODES, find_node, resolve_node
+from .pagination import Connection
+from .types.account_request import AccountRequest, account_requests
 from .types.collectivity import Collectivity
 from .types.user import User
 
@@ -44,6 +46,12 @@ class Me:
 
 @strawberry.type
 class Query:
+    account_requests: Connection[AccountRequest] = strawberry.field(
+        resolver=account_requests,
+        description="Staff: requests for main-user accounts, oldest first (A1). FORBIDDEN for "
+        "anyone else.",
+    )
+
     @strawberry.field(description="The logged-in user. UNAUTHENTICATED when not logged in.")
     async def me(self, info: Info) -> Me | None:
         actor = info.context.require_actor()
