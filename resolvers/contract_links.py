@@ -232,6 +232,9 @@ async def link_contract(
         status=ContractLinkStatus.ACTIVE if same_customer else ContractLinkStatus.PENDING,
         requested_by_id=actor.user_id,
         requested_at=now,
+        # ``approved_at`` is when the link became ACTIVE: at once within one customer, with
+        # nobody's approval (``approved_by_id`` stays empty).
+        approved_at=now if same_customer else None,
     )
     db.add(link)
     try:

@@ -92,6 +92,38 @@ async def test_a7_main_user_invites_a_colleague_with_a_seven_day_link(
     assert event_row.details == {"user_id": user.id}
 
 
+async def test_a7_the_invited_colleague_activates_through_the_mailed_link_and_logs_in(
+    api: Api, cast: Employers, session_factory
+) -> None:
+    main = await api.login(cast.main_x1.email)
+    await api.gql(INVITE, invitation(), token=main)
+    async with session_factory() as db:
+        (mail,) = await mails_to(db, "pieter.de.vries@werkgever.nl")
+    link_token = token_in(mail, "/activeren")
+    password = "paarse-olifanten-dansen-op-het-dak"
+
+    body = await api.gql(
+        "mutation($input: ActivateAccountInput!) { activateAccount(input: $input) { "
+        "user { email role status } userErrors { code } } }",
+        {"input": {"token": link_token, "password": password}},
+    )
+
+    assert payload_of(body, "activateAccount") == {
+        "user": {"email": "pieter.de.vries@werkgever.nl", "role": "COLLEAGUE", "status": "ACTIVE"},
+        "userErrors": [],
+    }
+    token = await api.login("pieter.de.vries@werkgever.nl", password)
+    me = await api.gql("{ me { user { role } homeCollectivity { id } } }", token=token)
+    assert me["data"]["me"] == {
+        "user": {"role": "COLLEAGUE"},
+        "homeCollectivity": {"id": gid("Collectivity", cast.x1.id)},
+    }
+    # A colleague has the same rights, except managing users (A7).
+    assert error_codes(await api.gql(INVITE, invitation("ander@werkgever.nl"), token=token)) == [
+        "FORBIDDEN"
+    ]
+
+
 async def test_a7_invitation_mail_follows_the_chosen_language(
     api: Api, cast: Employers, session_factory
 ) -> None:

@@ -99,7 +99,7 @@ async def test_b2_a_collectivity_of_the_same_customer_is_linked_at_once(
         "requestedBy": {"name": "Xandra Hoofd", "email": cast.main_x1.email, "role": "MAIN"},
         "requestedAt": clock.now().isoformat(),
         "approvedBy": None,
-        "approvedAt": None,
+        "approvedAt": clock.now().isoformat(),
         "linkedCollectivity": {"id": gid("Collectivity", cast.x2.id)},
     }
     # B1: every user of x1, already logged in, acts on x2 from the next request on.

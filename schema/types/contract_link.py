@@ -42,9 +42,12 @@ class ContractLink(Node):
     requested_at: dt.datetime
     approved_by: UserSummary | None = strawberry.field(
         description="The linked collectivity's main user who approved; null while PENDING and "
-        "for links within one customer, which are ACTIVE at once."
+        "for links within one customer, which need no approval."
     )
-    approved_at: dt.datetime | None
+    approved_at: dt.datetime | None = strawberry.field(
+        description="When the link became ACTIVE (for a link within one customer: when it was "
+        "made); null while PENDING."
+    )
     _other_collectivity_id: strawberry.Private[int]
 
     @classmethod
