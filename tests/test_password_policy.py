@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fnmatch
 import gzip
+import tomllib
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +21,7 @@ from resolvers.password_policy import (
 from server.app import portal_rules
 from server.settings import Settings, SettingsError
 
+ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = PasswordPolicy()
 EMAIL = "marieke.jansen@vandijkbouw.nl"
 
@@ -147,3 +151,11 @@ def test_a3_unsafe_minimum_is_refused_at_startup(environ: dict[str, str], messag
 def test_a3_policy_itself_refuses_a_minimum_below_8() -> None:
     with pytest.raises(ValueError, match="between 8 and 128"):
         PasswordPolicy(min_length=7)
+
+
+def test_a3_the_list_and_its_licence_are_package_data_of_the_wheel() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["resolvers"]
+    for name in ("common-passwords.txt.gz", "LICENSE-django.txt"):
+        assert (ROOT / "resolvers" / "data" / name).is_file()
+        assert any(fnmatch.fnmatch(f"data/{name}", p) for p in patterns), name
