@@ -1,9 +1,9 @@
-"""The list of insured of a collectivity with the limited fields of C1, page by page.
+"""The rows of the collectivity overview with the limited fields of C1, and single insured by id.
 
 A row is an insured's membership of the collectivity: the latest enrollment when someone left and
-came back. Filters and sorting on every column follow in a later issue; the listing is sorted by
-name with the enrollment id as a stable tiebreak, and paginated by keyset so a page deep in a
-50,000-member collectivity costs as much as the first.
+came back. Birth date, relation and policy number are read from the membership's copies (see
+``storage.Enrollment``), so what the overview shows is what it filters and sorts on. Pages of the
+overview, with search, filters and sorting, are ``resolvers.insured_search``.
 """
 
 from __future__ import annotations
@@ -13,17 +13,16 @@ import datetime as dt
 import enum
 from collections.abc import Sequence
 
-from sqlalchemy import Select, bindparam, exists, func, select, tuple_
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage import Enrollment, InsuredPerson, Policy
+from storage import Enrollment, InsuredPerson
 from storage.enums import Relation
 
 from .actor import Actor
-from .errors import DomainError, ErrorCode, NotFound
+from .errors import NotFound
 from .names import display_name
-from .pagination import Page, check_page_size, decode_cursor, encode_cursor
 
 
 class MembershipStatus(enum.StrEnum):
@@ -74,9 +73,9 @@ _COLUMNS = (
     InsuredPerson.first_name,
     InsuredPerson.name_prefix,
     InsuredPerson.last_name,
-    InsuredPerson.birth_date,
-    InsuredPerson.relation,
-    Policy.policy_number,
+    Enrollment.birth_date,
+    Enrollment.relation,
+    Enrollment.policy_number,
     Enrollment.employee_number,
     Enrollment.start_date,
     Enrollment.end_date,
@@ -84,7 +83,7 @@ _COLUMNS = (
 
 
 def _membership_rows() -> Select[tuple]:
-    """Latest enrollment per insured and collectivity, joined with person and policy."""
+    """Latest enrollment per insured and collectivity, joined with the person."""
     newer = exists().where(
         _later.insured_id == Enrollment.insured_id,
         _later.collectivity_id == Enrollment.collectivity_id,
@@ -94,21 +93,15 @@ def _membership_rows() -> Select[tuple]:
         select(*_COLUMNS)
         .select_from(Enrollment)
         .join(InsuredPerson, InsuredPerson.id == Enrollment.insured_id)
-        .join(Policy, Policy.id == InsuredPerson.policy_id)
         .where(~newer)
     )
 
 
 # Built once: constructing SQL expressions costs more than executing this indexed query.
 MEMBERSHIP_ROWS = _membership_rows()
-_LISTING_KEY = (Enrollment.sort_name, Enrollment.id)
-_ANCHOR = select(*_LISTING_KEY).where(
-    Enrollment.id == bindparam("enrollment_id"),
-    Enrollment.collectivity_id == bindparam("collectivity_id"),
-)
 
 
-def _to_row(values: Sequence, today: dt.date) -> InsuredRow:
+def row_from_values(values: Sequence, today: dt.date) -> InsuredRow:
     (insured_id, enrollment_id, collectivity_id, initials, first_name, prefix, last_name,
      birth_date, relation, policy_number, employee_number, start, end) = values  # fmt: skip
     return InsuredRow(
@@ -129,58 +122,6 @@ def _to_row(values: Sequence, today: dt.date) -> InsuredRow:
     )
 
 
-CURSOR_KIND = "insured:name"
-_BIGINT = 2**63 - 1
-
-
-def _after_enrollment(cursor: str) -> int:
-    """The enrollment id in a cursor. Cursors hold only that id: no names in client state."""
-    (enrollment_id,) = decode_cursor(CURSOR_KIND, cursor, 1)
-    if type(enrollment_id) is not int or not 0 < enrollment_id <= _BIGINT:
-        raise DomainError(ErrorCode.INVALID_CURSOR, field="after")
-    return enrollment_id
-
-
-async def list_insured(
-    db: AsyncSession,
-    actor: Actor,
-    collectivity_id: int,
-    *,
-    first: int | None,
-    after: str | None,
-    today: dt.date,
-) -> Page[InsuredRow]:
-    """One page of the collectivity's insured, ordered by name (C1).
-
-    Keyset pagination on (sort_name, enrollment id), read straight from the index
-    ``ix_enrollments_collectivity_name``; the cursor's enrollment gives the key to continue after,
-    and must belong to this collectivity.
-    """
-    actor.require_scope(collectivity_id, "id")
-    size = check_page_size(first)
-    statement = MEMBERSHIP_ROWS.where(Enrollment.collectivity_id == collectivity_id)
-    if after is not None:
-        parameters = {"enrollment_id": _after_enrollment(after), "collectivity_id": collectivity_id}
-        anchor = (await db.execute(_ANCHOR, parameters)).first()
-        if anchor is None:  # a cursor of another listing, or made up
-            raise DomainError(ErrorCode.INVALID_CURSOR, field="after")
-        statement = statement.where(tuple_(*_LISTING_KEY) > tuple_(*anchor))
-    result = (await db.execute(statement.order_by(*_LISTING_KEY).limit(size + 1))).all()
-    rows = result[:size]
-    return Page(
-        items=[_to_row(r, today) for r in rows],
-        cursors=[encode_cursor(CURSOR_KIND, [r[1]]) for r in rows],
-        has_next_page=len(result) > size,
-        has_previous_page=after is not None,
-    )
-
-
-async def count_insured(db: AsyncSession, actor: Actor, collectivity_id: int) -> int:
-    actor.require_scope(collectivity_id, "id")
-    statement = MEMBERSHIP_ROWS.where(Enrollment.collectivity_id == collectivity_id)
-    return await db.scalar(select(func.count()).select_from(statement.subquery())) or 0
-
-
 async def insured_rows_by_ids(
     db: AsyncSession, actor: Actor, insured_ids: Sequence[int], *, today: dt.date
 ) -> list[InsuredRow | None]:
@@ -190,7 +131,7 @@ async def insured_rows_by_ids(
         statement = statement.where(Enrollment.collectivity_id.in_(actor.scope))
     best: dict[int, InsuredRow] = {}
     for values in await db.execute(statement):
-        row = _to_row(values, today)
+        row = row_from_values(values, today)
         current = best.get(row.insured_id)
         if current is None or (row.start_date, row.enrollment_id) > (
             current.start_date,
@@ -210,11 +151,11 @@ async def get_insured_row(
 
 
 __all__ = [
+    "MEMBERSHIP_ROWS",
     "InsuredRow",
     "MembershipStatus",
-    "count_insured",
     "get_insured_row",
     "insured_rows_by_ids",
-    "list_insured",
     "membership_status",
+    "row_from_values",
 ]

@@ -32,6 +32,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Vraag ten hoogste {maximum} objecten tegelijk op.",
         "en": "Ask for at most {maximum} objects at once.",
     },
+    "INVALID_FILTER": {
+        "nl": "Dit filter is onvolledig of dubbelzinnig: geef precies één voorwaarde op.",
+        "en": "This filter is incomplete or ambiguous: give exactly one condition.",
+    },
+    "INVALID_DATE_RANGE": {
+        "nl": "De begindatum ligt na de einddatum.",
+        "en": "The start date is after the end date.",
+    },
+    "BSN_INVALID": {
+        "nl": "Dit is geen geldig burgerservicenummer (BSN).",
+        "en": "This is not a valid citizen service number (BSN).",
+    },
     "TOO_MANY_ATTEMPTS": {
         "nl": "Te veel mislukte pogingen. Wacht even en probeer het dan opnieuw.",
         "en": "Too many failed attempts. Wait a moment and try again.",
@@ -165,6 +177,90 @@ MESSAGES: dict[str, dict[str, str]] = {
     "LINK_NOT_PENDING": {
         "nl": "Deze koppeling wacht niet (meer) op goedkeuring.",
         "en": "This link is not awaiting approval.",
+    },
+    "JOB_FAILED": {
+        "nl": "Het maken van dit bestand is mislukt. Probeer het later opnieuw.",
+        "en": "Making this file failed. Please try again later.",
+    },
+    "LINK_EXPIRED": {
+        "nl": "Deze downloadlink is verlopen. Vraag het bestand opnieuw op.",
+        "en": "This download link has expired. Please ask for the file again.",
+    },
+    "DETAILS_NEED_SALARY_DEDUCTION": {
+        "nl": "Details van verzekerden zijn alleen beschikbaar bij collectiviteiten met "
+        "inhouding op het salaris.",
+        "en": "Details of insured persons are only available for collectivities with salary "
+        "deduction.",
+    },
+    "CONCURRENT_CHANGE": {
+        "nl": "Deze verzekerde is zojuist door iemand anders gewijzigd. Er is niets aangepast; "
+        "bekijk de gegevens opnieuw en probeer het nog eens.",
+        "en": "Someone else changed this insured person a moment ago. Nothing was changed; "
+        "reload the details and try again.",
+    },
+    "END_DATE_BEFORE_START": {
+        "nl": "De einddatum ligt vóór het begin van het lidmaatschap ({start_date}).",
+        "en": "The end date is before the start of the membership ({start_date}).",
+    },
+    "END_DATE_OUT_OF_RANGE": {
+        "nl": "Kies een einddatum van {earliest} tot en met {latest}.",
+        "en": "Choose an end date from {earliest} up to and including {latest}.",
+    },
+    "ALREADY_DEREGISTERED": {
+        "nl": "Deze verzekerde is al afgemeld uit de collectiviteit (einddatum {end_date}).",
+        "en": "This insured person has already been deregistered from the collectivity "
+        "(end date {end_date}).",
+    },
+    "MEMBERSHIP_ENDED": {
+        "nl": "Het lidmaatschap van deze verzekerde is beëindigd op {end_date}.",
+        "en": "This insured person's membership ended on {end_date}.",
+    },
+    "EMPLOYEE_NUMBER_NOT_TODAY": {
+        "nl": "Een personeelsnummer kan alleen met ingang van vandaag ({today}) worden "
+        "vastgelegd.",
+        "en": "An employee number can only be recorded with effect from today ({today}).",
+    },
+    "EMPLOYEE_NUMBER_ONLY_FOR_POLICYHOLDER": {
+        "nl": "Alleen een verzekeringnemer heeft een personeelsnummer, geen medeverzekerde.",
+        "en": "Only a policyholder has an employee number, not a co-insured family member.",
+    },
+    "EMPLOYEE_NUMBER_INVALID": {
+        "nl": "Een personeelsnummer bestaat uit letters, cijfers en eventueel . - / _ en begint "
+        "met een letter of cijfer.",
+        "en": "An employee number consists of letters, digits and optionally . - / _, and "
+        "starts with a letter or digit.",
+    },
+    "EMPLOYEE_NUMBER_UNCHANGED": {
+        "nl": "Dit is al het personeelsnummer van deze verzekerde.",
+        "en": "This already is the insured person's employee number.",
+    },
+    "EMPLOYEE_NUMBER_TAKEN": {
+        "nl": "Dit personeelsnummer is al in gebruik bij een ander actief lid van de "
+        "collectiviteit.",
+        "en": "This employee number is already used by another active member of the "
+        "collectivity.",
+    },
+    "MOVE_NEEDS_SALARY_DEDUCTION": {
+        "nl": "Overzetten kan alleen tussen collectiviteiten die allebei inhouding op het "
+        "salaris hebben.",
+        "en": "Moving is only possible between collectivities that both use salary deduction.",
+    },
+    "MOVE_TO_SAME_COLLECTIVITY": {
+        "nl": "Kies een andere collectiviteit dan de huidige.",
+        "en": "Choose a collectivity other than the current one.",
+    },
+    "EFFECTIVE_DATE_OUT_OF_RANGE": {
+        "nl": "Kies een ingangsdatum van {earliest} tot en met {latest}.",
+        "en": "Choose an effective date from {earliest} up to and including {latest}.",
+    },
+    "EFFECTIVE_DATE_BEFORE_START": {
+        "nl": "De ingangsdatum moet na het begin van het lidmaatschap ({start_date}) liggen.",
+        "en": "The effective date must be after the start of the membership ({start_date}).",
+    },
+    "ALREADY_IN_COLLECTIVITY": {
+        "nl": "Deze verzekerde is in die periode al lid van de andere collectiviteit.",
+        "en": "This insured person is already a member of the other collectivity in that "
+        "period.",
     },
     "INTERNAL_SERVER_ERROR": {
         "nl": "Er ging iets mis aan onze kant. Probeer het later opnieuw (referentie {reference}).",

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from resolvers import collectivities, insured_listing
+from resolvers import collectivities
 from storage import Collectivity as CollectivityRow
 from storage import Contract as ContractRow
 from storage import Customer as CustomerRow
 
 from ..context import RequestContext
 from ..ids import Node, encode_id
-from ..pagination import Connection
 from ..scalars import Money, Percentage
-from . import collectivity_admin
+from . import collectivity_admin, insured_details, insured_search
 from .enums import EmployerContributionKind, PaymentMethod, PremiumCollection
-
-if TYPE_CHECKING:
-    from .insured import InsuredPerson
 
 
 @strawberry.type(description="The employer organisation (klant).")
@@ -106,6 +101,18 @@ class Collectivity(Node):
         description="The audit trail of this collectivity, newest first (A9). For its main user "
         "and staff; FORBIDDEN for colleagues and users of a linked one.",
     )
+    insured_person_details = strawberry.field(
+        resolver=insured_details.insured_person_details,
+        description="One insured of this collectivity in full: policy, coverage, family, "
+        "membership and mutation history (C4). Only with salary deduction in the contract in "
+        "force today (else DETAILS_NEED_SALARY_DEDUCTION); NOT_FOUND for anyone never a member "
+        "here (B3). A staff read is audited (B4).",
+    )
+    mutations = strawberry.field(
+        resolver=insured_details.mutations,
+        description="The history of changes to this collectivity's memberships (C5-C8), newest "
+        "registration first, with effective date and registration time.",
+    )
 
     @strawberry.field
     async def customer(self, info: strawberry.Info[RequestContext, None]) -> Customer:
@@ -124,31 +131,8 @@ class Collectivity(Node):
         rows = await info.context.loaders.contracts.load(self._key)
         return [Contract.from_row(r) for r in rows]
 
-    @strawberry.field(
-        description="The insured of this collectivity with the limited fields of C1, by name."
+    insured_persons = strawberry.field(
+        resolver=insured_search.insured_persons,
+        description="The insured of this collectivity with the limited fields of C1: searched, "
+        "filtered and sorted on every column (default: by name), page by page.",
     )
-    async def insured_persons(
-        self,
-        info: strawberry.Info[RequestContext, None],
-        first: Annotated[
-            int | None, strawberry.argument(description="Page size, 1..100 (default 50).")
-        ] = None,
-        after: str | None = None,
-    ) -> Connection[Annotated[InsuredPerson, strawberry.lazy("schema.types.insured")]]:
-        from .insured import InsuredPerson
-
-        context = info.context
-        actor = context.require_actor()
-        async with context.db() as db:
-            page = await insured_listing.list_insured(
-                db, actor, self._key, first=first, after=after, today=context.clock.today()
-            )
-        await context.audit_staff_insured_read(
-            page.items, via="insuredPersons", collectivity_id=self._key
-        )
-
-        async def count() -> int:
-            async with context.db() as db:
-                return await insured_listing.count_insured(db, actor, self._key)
-
-        return Connection.of(page, [InsuredPerson.from_row(r) for r in page.items], count)
