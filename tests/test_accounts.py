@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 
@@ -639,3 +640,29 @@ async def test_a3_change_password_needs_a_session(api: Api) -> None:
         CHANGE_PASSWORD, {"input": {"currentPassword": "x", "newPassword": NEW_PASSWORD}}
     )
     assert error_codes(body) == ["UNAUTHENTICATED"]
+
+
+async def test_a1_two_staff_approving_at_once_create_one_main_user(
+    api: Api, cast: Cast, session_factory
+) -> None:
+    await request_account(api, **a_request(cast))
+    staff_token = await api.login(cast.staff.email)
+    (listed,) = await pending(api, staff_token)
+    answers = await asyncio.gather(*(approve(api, staff_token, listed["id"]) for _ in range(4)))
+    outcomes = sorted(str(codes(a)) for a in answers)
+    assert outcomes == ["[('id', 'ACCOUNT_REQUEST_DECIDED')]"] * 3 + ["[]"]
+    async with session_factory() as db:
+        mains = (
+            await db.scalars(select(User).where(User.home_collectivity_id == cast.free.id))
+        ).all()
+    assert len(mains) == 1
+    assert len(await mails_to(session_factory, listed["email"])) == 1
+
+
+async def test_a1_simultaneous_requests_of_one_address_store_one(
+    api: Api, cast: Cast, session_factory
+) -> None:
+    answers = await asyncio.gather(*(request_account(api, **a_request(cast)) for _ in range(4)))
+    assert all(answer == {"userErrors": []} for answer in answers)
+    async with session_factory() as db:
+        assert len((await db.scalars(select(AccountRequest))).all()) == 1
