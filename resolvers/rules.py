@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from .download_links import DownloadLinks
 from .email_policy import EmailPolicy
 from .mutation_window import MutationWindow
 from .password_policy import PasswordPolicy
@@ -33,6 +34,14 @@ class PortalRules:
     password_policy: PasswordPolicy = dataclasses.field(default_factory=PasswordPolicy)
     # C5, C7: how far back and ahead deregistrations and moves may take effect (months).
     mutation_window: MutationWindow = dataclasses.field(default_factory=MutationWindow)
+
+    # C2, F1, G5: sealed, short-lived download links (key from COLLECTIEF_SECRET_KEY).
+    download_links: DownloadLinks | None = None
+
+    def downloads(self) -> DownloadLinks:
+        if self.download_links is None:
+            raise RuntimeError("no secret key configured (COLLECTIEF_SECRET_KEY)")
+        return self.download_links
 
     def totp_cipher(self) -> TotpCipher:
         if self.totp_key is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from .mutations import accounts, colleagues, contract_links, session, two_factor
+from .mutations import accounts, colleagues, contract_links, inbox, insured, session, two_factor
 
 
 @strawberry.type
@@ -93,4 +93,35 @@ class Mutation:
         resolver=two_factor.reset_two_factor,
         description="Staff: remove a user's authenticator when the phone is lost (A6, B4). "
         "Audited; the user is told by e-mail.",
+    )
+    deregister_insured: insured.DeregisterInsuredPayload = strawberry.mutation(
+        resolver=insured.deregister_insured,
+        description="End the membership of an insured and chosen family members (default: the "
+        "whole family) on an inclusive end date within the configured window (C5). They stay "
+        "insured. Employer users only.",
+    )
+    change_employee_number: insured.ChangeEmployeeNumberPayload = strawberry.mutation(
+        resolver=insured.change_employee_number,
+        description="Add or change a policyholder's employee number, in force today only, "
+        "unique among the collectivity's active members (C6). Employer users only.",
+    )
+    move_insured_to_collectivity: insured.MoveInsuredToCollectivityPayload = strawberry.mutation(
+        resolver=insured.move_insured_to_collectivity,
+        description="Move an insured and family to another collectivity in scope; both must use "
+        "salary deduction; the old membership ends the day before (C7). Employer users only.",
+    )
+    download_insured_overview: inbox.DownloadInsuredOverviewPayload = strawberry.mutation(
+        resolver=inbox.download_insured_overview,
+        description="A link (5 minutes, this user only) to the insured overview as an Excel "
+        "file with the given search, filter and order, every row (C2, G5).",
+    )
+    request_extended_insured_list: inbox.RequestExtendedInsuredListPayload = strawberry.mutation(
+        resolver=inbox.request_extended_insured_list,
+        description="Queue the extended insured list (addresses, coverage, tariffs) as a "
+        "background job; it lands in the inbox as an Excel document (C3, F1). Employer "
+        "users only (staff: FORBIDDEN).",
+    )
+    mark_document_read: inbox.MarkDocumentReadPayload = strawberry.mutation(
+        resolver=inbox.mark_document_read,
+        description="Mark an inbox document read (F1). Employer users only (staff: FORBIDDEN).",
     )

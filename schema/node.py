@@ -13,6 +13,7 @@ from .ids import Node, split_id
 from .types.account_request import AccountRequest
 from .types.collectivity import Collectivity, Customer
 from .types.contract_link import ContractLink
+from .types.inbox import document_node, job_node
 from .types.insured import InsuredPerson
 from .types.user import User
 
@@ -57,7 +58,9 @@ NODE_RESOLVERS: dict[str, Callable[[RequestContext, int], Awaitable[Node | None]
     "Collectivity": _collectivity,
     "ContractLink": _contract_link,
     "Customer": _customer,
+    "Document": document_node,
     "InsuredPerson": _insured,
+    "Job": job_node,
     "User": _user,
 }
 

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from resolvers.clock import Clock
+from resolvers.download_links import DownloadLinks, derive_key
 from resolvers.email_policy import EmailPolicy
 from resolvers.mutation_window import MutationWindow
 from resolvers.password_policy import PasswordPolicy
@@ -22,9 +23,13 @@ from schema import CookiePolicy, Limits, build_schema
 from storage import create_engine, create_session_factory
 from storage.migrate import current_revision, head_revision, upgrade
 
+from .downloads import Downloads
 from .graphql_view import CollectiefGraphQLView
 from .http_errors import json_errors
+from .job_handlers import default_handlers
+from .jobs import JobRunner, job_runner
 from .mail_delivery import MailDelivery, mail_delivery
+from .secret_key import load_secret_key
 from .settings import Settings
 from .totp_key import load_totp_key
 
@@ -44,6 +49,8 @@ class Services:
 SERVICES = web.AppKey("services", Services)
 GRAPHQL_VIEW = web.AppKey("graphql_view", CollectiefGraphQLView)
 MAIL_DELIVERY = web.AppKey("mail_delivery", MailDelivery)
+DOWNLOADS = web.AppKey("downloads", Downloads)
+JOB_RUNNER = web.AppKey("job_runner", JobRunner)
 
 
 class DatabaseNotMigrated(RuntimeError):
@@ -83,16 +90,21 @@ def create_app(
         )
         app[SERVICES] = services
         totp_key = await asyncio.to_thread(load_totp_key, settings)
-        app[GRAPHQL_VIEW] = _graphql_view(services, portal_rules(settings, totp_key))
+        secret_key = await asyncio.to_thread(load_secret_key, settings)
+        rules = portal_rules(settings, totp_key, secret_key)
+        app[GRAPHQL_VIEW] = _graphql_view(services, rules)
+        app[DOWNLOADS] = _downloads(services, rules)
         yield
         if own_engine:
             await the_engine.dispose()
 
     app.cleanup_ctx.append(lifecycle)
     app.cleanup_ctx.append(_mail_delivery)
+    app.cleanup_ctx.append(_job_runner)
     app.router.add_route("GET", "/graphql", graphql)
     app.router.add_route("POST", "/graphql", graphql)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/downloads/{token}", download, allow_head=False)
     return app
 
 
@@ -103,6 +115,38 @@ async def _mail_delivery(app: web.Application) -> AsyncIterator[None]:
     async with mail_delivery(services.settings, services.sessionmaker, services.clock) as worker:
         app[MAIL_DELIVERY] = worker
         yield
+
+
+async def _job_runner(app: web.Application) -> AsyncIterator[None]:
+    """C3, H4: background jobs run while the app runs (unless COLLECTIEF_RUN_JOBS is false)."""
+    services = app[SERVICES]
+    settings = services.settings
+    async with job_runner(
+        services.sessionmaker,
+        services.clock,
+        default_handlers(),
+        poll_seconds=settings.job_poll_seconds,
+        enabled=settings.run_jobs,
+    ) as runner:
+        if runner is not None:
+            app[JOB_RUNNER] = runner
+        yield
+
+
+async def download(request: web.Request) -> web.StreamResponse:
+    return await request.app[DOWNLOADS](request)
+
+
+def _downloads(services: Services, rules: PortalRules) -> Downloads:
+    settings = services.settings
+    return Downloads(
+        sessionmaker=services.sessionmaker,
+        clock=services.clock,
+        links=rules.downloads(),
+        session_policy=session_policy(settings),
+        cookie_name=CookiePolicy().name,
+        trusted_proxy_count=settings.trusted_proxy_count,
+    )
 
 
 async def graphql(request: web.Request) -> web.StreamResponse:
@@ -133,12 +177,17 @@ def _graphql_view(services: Services, rules: PortalRules) -> CollectiefGraphQLVi
     )
 
 
-def portal_rules(settings: Settings, totp_key: bytes | None = None) -> PortalRules:
+def portal_rules(
+    settings: Settings, totp_key: bytes | None = None, secret_key: str | None = None
+) -> PortalRules:
     """The business-rule choices of this deployment, from its settings."""
     return PortalRules(
         portal_url=settings.portal_base_url,
         require_two_factor=settings.require_two_factor,
         totp_key=totp_key,
+        download_links=DownloadLinks(key=derive_key(secret_key), base_url=settings.base_url)
+        if secret_key
+        else None,
         email_policy=EmailPolicy.of(
             deny_domains=settings.email_deny_domains,
             allow_domains=settings.email_allow_domains,

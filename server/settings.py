@@ -62,6 +62,17 @@ def _mail_values(get: Callable[[str], str | None]) -> dict[str, object]:
     return values
 
 
+def _seconds(name: str, raw: str | None, default: float = 1.0) -> float:
+    """A poll interval: a number of seconds from 0.01 to 3600 (decimals allowed)."""
+    try:
+        value = default if raw is None else float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.01 <= value <= 3600:
+        raise SettingsError(f"{PREFIX}{name} must be a number of seconds, 0.01 to 3600")
+    return value
+
+
 def _list(name: str, raw: str | None) -> tuple[str, ...]:
     """A comma-separated list; entries are trimmed and lower-cased, empty ones dropped."""
     entries = tuple(e.strip().lower() for e in (raw or "").split(","))
@@ -111,6 +122,9 @@ class Settings:
     cookie_secure: bool = False
     require_two_factor: bool = False
     totp_key: str = ""
+    secret_key: str = dataclasses.field(default="", repr=False)
+    job_poll_seconds: float = 1.0
+    run_jobs: bool = True
     trusted_proxy_count: int = 0
     log_level: str = "INFO"
     log_format: str = "json"
@@ -164,6 +178,10 @@ class Settings:
         raw = get("REQUIRE_TWO_FACTOR")
         values["require_two_factor"] = False if raw is None else _bool("REQUIRE_TWO_FACTOR", raw)
         values["totp_key"] = get("TOTP_KEY") or ""
+        values["secret_key"] = get("SECRET_KEY") or ""
+        values["job_poll_seconds"] = _seconds("JOB_POLL_SECONDS", get("JOB_POLL_SECONDS"))
+        raw = get("RUN_JOBS")
+        values["run_jobs"] = True if raw is None else _bool("RUN_JOBS", raw)
         raw = get("COOKIE_SECURE")
         values["cookie_secure"] = production if raw is None else _bool("COOKIE_SECURE", raw)
         for name, default, minimum in (

@@ -19,6 +19,7 @@ from storage import create_session_factory
 
 from .databases import BACKENDS, empty_all_tables, migrated_engine
 from .http import Api
+from .inbox_steps import jobs_api, quiet_api  # noqa: F401  (the app with/without its job runner)
 from .mailbox import mailbox  # noqa: F401  (a real SMTP server: the fixture for every module)
 
 # The fixed "today" of the test suite: a Friday in December, in Amsterdam (SPEC §3).

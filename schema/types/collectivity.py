@@ -17,6 +17,7 @@ from ..ids import Node, encode_id
 from ..scalars import Money, Percentage
 from . import collectivity_admin, insured_details, insured_search
 from .enums import EmployerContributionKind, PaymentMethod, PremiumCollection
+from .inbox import collectivity_documents, collectivity_jobs
 
 
 @strawberry.type(description="The employer organisation (klant).")
@@ -100,6 +101,15 @@ class Collectivity(Node):
         resolver=collectivity_admin.audit_events,
         description="The audit trail of this collectivity, newest first (A9). For its main user "
         "and staff; FORBIDDEN for colleagues and users of a linked one.",
+    )
+    documents = strawberry.field(
+        resolver=collectivity_documents,
+        description="The inbox (F1): complete documents only (F2), newest first, with "
+        "read/unread; totalCount with unreadOnly is the number of unread documents.",
+    )
+    jobs = strawberry.field(
+        resolver=collectivity_jobs,
+        description="Background jobs for this collectivity (C3), newest first.",
     )
     insured_person_details = strawberry.field(
         resolver=insured_details.insured_person_details,
