@@ -39,10 +39,14 @@ class UserError:
 
 
 def _camel(name: str | None) -> str | None:
+    """``policy_number`` -> ``policyNumber``; each part of a path: ``filter.birth_date.on``."""
     if name is None:
         return None
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+    parts = []
+    for part in name.split("."):
+        head, *rest = part.split("_")
+        parts.append(head + "".join(word.title() for word in rest))
+    return ".".join(parts)
 
 
 def user_error(error: DomainError, language: str) -> UserError:
