@@ -77,11 +77,9 @@ class Mutation:
         description="Complete a login with a code from the authenticator app (A6). Each code "
         "is accepted once; attempts are throttled like passwords (A4).",
     )
-    start_two_factor_registration: two_factor.StartTwoFactorRegistrationPayload = (
-        strawberry.mutation(
-            resolver=two_factor.start_two_factor_registration,
-            description="Register an authenticator app: returns the otpauth URI and a QR code (A6).",
-        )
+    start_two_factor_registration: two_factor.StartTwoFactorRegistrationPayload = strawberry.mutation(
+        resolver=two_factor.start_two_factor_registration,
+        description="Register an authenticator app: returns the otpauth URI and a QR code (A6).",
     )
     confirm_two_factor_registration: two_factor.ConfirmTwoFactorRegistrationPayload = (
         strawberry.mutation(

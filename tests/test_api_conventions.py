@@ -9,6 +9,7 @@ import pytest
 import strawberry
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
+from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resolvers.clock import FixedClock
@@ -117,7 +118,11 @@ async def test_g6_user_errors_follow_the_language(api: Api) -> None:
 async def test_g4_production_hides_introspection_and_graphiql(
     engine: AsyncEngine, session_factory, tmp_path: Path, clock: FixedClock
 ) -> None:
-    settings = Settings.from_env({"COLLECTIEF_ENVIRONMENT": "production"}, data_dir=tmp_path)
+    settings = Settings.from_env(
+        {"COLLECTIEF_ENVIRONMENT": "production"},
+        data_dir=tmp_path,
+        totp_key=Fernet.generate_key().decode(),
+    )
     server = TestServer(create_app(settings, engine=engine, clock=clock), host="127.0.0.1")
     await server.start_server()
     try:
