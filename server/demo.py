@@ -26,6 +26,7 @@ from resolvers.clock import AMSTERDAM
 from resolvers.passwords import hash_password
 from resolvers.two_factor import TotpCipher
 from storage import (
+    AccountRequest,
     Collectivity,
     Contract,
     ContractLink,
@@ -41,6 +42,7 @@ from storage import (
     User,
 )
 from storage.enums import (
+    AccountRequestStatus,
     ContractLinkStatus,
     EmployerContributionKind,
     MutationKind,
@@ -195,6 +197,18 @@ DEMO_COLLECTIVITIES: tuple[DemoCollectivity, ...] = (
 )  # fmt: skip
 
 
+# A1: a collectivity that joined this year and has no portal user yet; its HR manager asked for a
+# main-user account two days ago, and the request waits for the insurer's staff.
+NEW_COLLECTIVITY = DemoCollectivity(
+    "100002", "200202", "Zorggroep Het Baken - thuiszorg",
+    PremiumCollection.SALARY_DEDUCTION, PaymentMethod.DIRECT_DEBIT, Decimal("5.00"),
+    EmployerContributionKind.NONE, None, None,
+    insured=0,
+)  # fmt: skip
+PENDING_REQUEST_NAME = "Anouk de Boer"
+PENDING_REQUEST_EMAIL = "anouk.deboer@hetbaken.nl"
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class DemoLogin:
     email: str
@@ -298,7 +312,7 @@ async def _demo_present(session: AsyncSession) -> bool:
 
 
 async def _summary(session: AsyncSession, *, created: bool) -> DemoSummary:
-    numbers = [c.number for c in DEMO_COLLECTIVITIES]
+    numbers = [c.number for c in (*DEMO_COLLECTIVITIES, NEW_COLLECTIVITY)]
     customers = await session.scalar(
         select(func.count())
         .select_from(Customer)
@@ -404,7 +418,40 @@ async def _load(
                     created_at=_moment(dt.date(year - 1, 11, 15), 11),
                 )
             )
-    session.add_all(collectivities.values())
+    new = NEW_COLLECTIVITY
+    newcomer = Collectivity(
+        customer=customers[new.customer_number],
+        collectivity_number=new.number,
+        name=new.name,
+        created_at=_moment(dt.date(this_year, 1, 1), 9),
+    )
+    newcomer.contracts.append(
+        Contract(
+            year=this_year,
+            start_date=dt.date(this_year, 1, 1),
+            end_date=dt.date(this_year, 12, 31),
+            premium_collection=new.premium_collection,
+            payment_method=new.payment_method,
+            discount_percentage=new.discount_percentage,
+            employer_contribution_kind=new.employer_contribution_kind,
+            created_at=_moment(dt.date(this_year - 1, 11, 20), 11),
+        )
+    )
+    session.add_all([*collectivities.values(), newcomer])
+    await session.flush()
+    session.add(
+        AccountRequest(
+            customer_number=new.customer_number,
+            collectivity_number=new.number,
+            name=PENDING_REQUEST_NAME,
+            email=PENDING_REQUEST_EMAIL,
+            email_key=PENDING_REQUEST_EMAIL,
+            language="nl",
+            status=AccountRequestStatus.PENDING,
+            collectivity_id=newcomer.id,
+            created_at=_moment(today - dt.timedelta(days=2), 9, 12),
+        )
+    )
     await ensure_products(session, years, this_year)
 
     # Users: the main users since two years, the colleague joined eight months ago.

@@ -24,6 +24,7 @@ from server.demo import (
     load_demo_data,
 )
 from storage import (
+    AccountRequest,
     Base,
     Collectivity,
     Contract,
@@ -39,6 +40,7 @@ from storage import (
     User,
 )
 from storage.enums import (
+    AccountRequestStatus,
     ContractLinkStatus,
     EmployerContributionKind,
     MutationKind,
@@ -70,7 +72,7 @@ async def test_demo_loads_with_the_documented_counts(
 ) -> None:
     summary = await load_demo_data(session_factory, today=today)
 
-    assert summary == DemoSummary(customers=2, collectivities=3, insured=300, users=5, created=True)
+    assert summary == DemoSummary(customers=2, collectivities=4, insured=300, users=5, created=True)
     assert "300 insured" in str(summary)
 
 
@@ -80,7 +82,7 @@ async def test_loading_twice_adds_nothing(session_factory: Factory, today: dt.da
 
     again = await load_demo_data(session_factory, today=today)
 
-    assert again == DemoSummary(customers=2, collectivities=3, insured=300, users=5, created=False)
+    assert again == DemoSummary(customers=2, collectivities=4, insured=300, users=5, created=False)
     assert await _row_counts(session_factory) == before
 
 
@@ -150,7 +152,7 @@ async def test_enrollments_end_on_or_after_their_start_and_never_overlap(
             assert start > end  # one collectivity at a time
 
 
-async def test_three_collectivities_with_their_contract_terms_for_last_and_this_year(
+async def test_collectivities_with_their_contract_terms(
     session_factory: Factory, today: dt.date
 ) -> None:
     await load_demo_data(session_factory, today=today)
@@ -175,6 +177,7 @@ async def test_three_collectivities_with_their_contract_terms_for_last_and_this_
         "200101": "Van Dijk Bouw - kantoor",
         "200102": "Van Dijk Bouw - uitvoering",
         "200201": "Zorggroep Het Baken",
+        "200202": "Zorggroep Het Baken - thuiszorg",
     }
     terms = {
         (number, contract.year): (
@@ -204,11 +207,31 @@ async def test_three_collectivities_with_their_contract_terms_for_last_and_this_
             Decimal("5.00"), EmployerContributionKind.NONE, None, None,
         ),
     }  # fmt: skip
+    new = (
+        "100002", PremiumCollection.SALARY_DEDUCTION, PaymentMethod.DIRECT_DEBIT,
+        Decimal("5.00"), EmployerContributionKind.NONE, None, None,
+    )  # fmt: skip
     assert terms == {
         (number, year): (*shape, dt.date(year, 1, 1), dt.date(year, 12, 31))
         for number, shape in expected.items()
         for year in (today.year - 1, today.year)
-    }
+    } | {("200202", today.year): (*new, dt.date(today.year, 1, 1), dt.date(today.year, 12, 31))}
+
+
+async def test_a1_demo_has_a_pending_account_request_for_the_new_collectivity(
+    session_factory: Factory, today: dt.date
+) -> None:
+    await load_demo_data(session_factory, today=today)
+    async with session_factory() as db:
+        request = (await db.scalars(select(AccountRequest))).one()
+        collectivity = await db.get(Collectivity, request.collectivity_id)
+        users = await db.scalar(
+            select(func.count()).where(User.home_collectivity_id == request.collectivity_id)
+        )
+    assert request.status is AccountRequestStatus.PENDING
+    assert (request.customer_number, request.collectivity_number) == ("100002", "200202")
+    assert collectivity.collectivity_number == "200202"
+    assert users == 0  # so that staff can approve it (one main user per collectivity)
 
 
 async def test_200101_links_200102_and_waits_for_200201(
