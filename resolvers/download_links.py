@@ -1,6 +1,6 @@
 """Short-lived download links (C2, F1, G5): sealed, expiring, bound to one user.
 
-A link is ``{public URL}/downloads/{token}``. The token is a Fernet token (AES-128-CBC encrypted
+A link is ``{public URL}/downloads/{token}`` (just the path when no public URL is configured). The token is a Fernet token (AES-128-CBC encrypted
 and HMAC-SHA256 authenticated) of a small JSON *ticket*: who may use it (user id), the
 collectivity, what to serve (an inbox document, or the insured overview with its filter and sort),
 the language of the file and the moment the link stops working. The Fernet key is derived from the
@@ -73,7 +73,8 @@ def derive_key(secret: str) -> bytes:
 
 @dataclasses.dataclass(frozen=True)
 class DownloadLinks:
-    """Makes and reads links; ``base_url`` is where this server is reached (public URL)."""
+    """Makes and reads links. ``base_url`` is where clients reach this server (the public URL);
+    empty, links are paths on the server that answered (``/downloads/…``)."""
 
     key: bytes = dataclasses.field(repr=False)
     base_url: str
@@ -92,7 +93,7 @@ class DownloadLinks:
         if ticket.selection:
             body["s"] = ticket.selection
         raw = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
-        token = Fernet(self.key).encrypt(raw).decode()
+        token = Fernet(self.key).encrypt(raw).decode().rstrip("=")
         return DownloadLink(
             url=f"{self.base_url.rstrip('/')}/downloads/{token}",
             expires_at=ticket.expires_at,
@@ -105,10 +106,10 @@ class DownloadLinks:
     def read(self, token: str) -> DownloadTicket:
         """The ticket in ``token``; ``BadLink`` when it is not authentic. Expiry is the caller's
         check (``ticket.expired(now)``), so that an expired link of the right user can say so."""
-        if not token or len(token) > MAX_TOKEN_LENGTH:
+        if not token or len(token) > MAX_TOKEN_LENGTH or not _canonical(token):
             raise BadLink()
         try:
-            raw = Fernet(self.key).decrypt(token.encode())
+            raw = Fernet(self.key).decrypt(token + "=" * (-len(token) % 4))
             body = json.loads(raw)
             ticket = DownloadTicket(
                 kind=DownloadKind(body["k"]),
@@ -124,3 +125,15 @@ class DownloadLinks:
         if ticket.kind is DownloadKind.DOCUMENT and ticket.document_id is None:
             raise BadLink()
         return ticket
+
+
+def _canonical(token: str) -> bool:
+    """Exactly the unpadded url-safe base64 text this module writes: base64 decoders ignore
+    stray characters, so without this one link would have several spellings."""
+    if not token.isascii() or not token.replace("-", "").replace("_", "").isalnum():
+        return False
+    try:
+        decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except ValueError:
+        return False
+    return base64.urlsafe_b64encode(decoded).decode().rstrip("=") == token

@@ -185,7 +185,9 @@ def portal_rules(
         portal_url=settings.portal_base_url,
         require_two_factor=settings.require_two_factor,
         totp_key=totp_key,
-        download_links=DownloadLinks(key=derive_key(secret_key), base_url=settings.base_url)
+        download_links=DownloadLinks(
+            key=derive_key(secret_key), base_url=settings.public_url.rstrip("/")
+        )
         if secret_key
         else None,
         email_policy=EmailPolicy.of(

@@ -16,6 +16,7 @@ import io
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 from aiohttp import ClientSession
@@ -199,7 +200,7 @@ async def download(
     all_headers = dict(headers)
     if token:
         all_headers["Authorization"] = f"Bearer {token}"
-    async with api.http.get(url, headers=all_headers) as response:
+    async with api.http.get(urljoin(api.base_url + "/", url), headers=all_headers) as response:
         return response.status, dict(response.headers), await response.read()
 
 
