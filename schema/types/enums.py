@@ -26,3 +26,8 @@ AuditOutcome = strawberry.enum(enums.AuditOutcome, description="How an audited e
 MembershipStatus = strawberry.enum(
     _MembershipStatus, description="ACTIVE today, FUTURE (starts later) or ENDED (C1)."
 )
+MutationKind = strawberry.enum(
+    enums.MutationKind, description="What a recorded change to an insured's membership did (C8)."
+)
+ProductKind = strawberry.enum(enums.ProductKind, description="Basic, supplementary or dental (D1).")
+Gender = strawberry.enum(enums.Gender)
