@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import AccountRequest, Collectivity, Customer, User
 from storage.enums import AccountRequestStatus, AuditOutcome, TokenPurpose, UserRole, UserStatus
 
-from . import audit
+from . import audit, throttling
 from .actor import Actor
 from .email_policy import check_account_email
 from .errors import DomainError, ErrorCode, NotFound
@@ -106,6 +106,11 @@ async def request_account(
             db, error, action=action, now=now, client_address=client_address
         ) from None
     key = address.lower()
+    # Anonymous: limited per client address (TOO_MANY_ATTEMPTS), so nobody fills the staff queue.
+    await throttling.allow_mail_request(
+        db, purpose="account_request", client_address=client_address, recipient=key, now=now,
+        limit=rules.mail_requests,
+    )  # fmt: skip
     pending = await db.scalar(
         select(AccountRequest.id).where(
             AccountRequest.email_key == key, AccountRequest.status == AccountRequestStatus.PENDING

@@ -56,7 +56,15 @@ async def request_password_reset(
     user = None
     if 0 < len(key) <= MAX_EMAIL_LENGTH:
         user = await db.scalar(select(User).where(User.email_key == key))
-    eligible = user is not None and user.status is UserStatus.ACTIVE
+    active = user is not None and user.status is UserStatus.ACTIVE
+    # Counted for every address alike; over the per-recipient limit nothing is sent, and the
+    # answer is the same (no flooding of an inbox, no hint whether the account exists).
+    within_limit = await throttling.allow_mail_request(
+        db, purpose="password_reset", client_address=client_address, recipient=key, now=now,
+        limit=rules.mail_requests,
+    )  # fmt: skip
+    eligible = active and within_limit
+    reason = None if eligible else ("recipient_limit" if active else "no_active_account")
     await revoke_tokens(
         db, user.id if user and eligible else _NO_USER, TokenPurpose.PASSWORD_RESET, now=now
     )
@@ -81,7 +89,7 @@ async def request_password_reset(
         actor_user_id=user.id if user else None,
         collectivity_id=user.home_collectivity_id if user else None,
         client_address=client_address,
-        **({} if eligible else {"reason": "no_active_account"}),
+        **({"reason": reason} if reason else {}),
     )
     await db.commit()
 

@@ -12,7 +12,7 @@ from .download_links import DownloadLinks
 from .email_policy import EmailPolicy
 from .mutation_window import MutationWindow
 from .password_policy import PasswordPolicy
-from .throttling import ThrottlePolicy
+from .throttling import MailRequestLimit, ThrottlePolicy
 from .two_factor import TotpCipher
 
 
@@ -28,6 +28,8 @@ class PortalRules:
     totp_key: bytes | None = None
     # A4: how failed password and two-factor attempts are throttled.
     throttle: ThrottlePolicy = dataclasses.field(default_factory=ThrottlePolicy)
+    # A1, A5: anonymous requests that send mail are limited per address and per recipient.
+    mail_requests: MailRequestLimit = dataclasses.field(default_factory=MailRequestLimit)
     # A1: the deployment's additions to the e-mail rules (deny and allow lists).
     email_policy: EmailPolicy = dataclasses.field(default_factory=EmailPolicy)
     # A3: the minimum password length (15; lower only when 2FA is required, never below 8).

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import LoginThrottle
 from storage.enums import ThrottleScope
 
-from .errors import ErrorCode
+from .errors import DomainError, ErrorCode
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +105,39 @@ async def refusal(
     return Refusal(code=code, account_locked_now=locked_now)
 
 
+async def _count(
+    db: AsyncSession, scope: ThrottleScope, key: str, *, now: dt.datetime, window: dt.timedelta
+) -> tuple[int, int]:
+    """Add one to the counter of (scope, key), restarting it when its last count is older than
+    ``window``; atomically (an upsert), so concurrent requests on several workers all count.
+    Returns the row id and the new count."""
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table = LoginThrottle.__table__
+    stale = table.c.last_failure_at < now - window
+    statement = (
+        insert(table)
+        .values(
+            scope=scope,
+            key=key,
+            failures=1,
+            first_failure_at=now,
+            last_failure_at=now,
+            blocked_until=None,
+        )
+        .on_conflict_do_update(
+            index_elements=[table.c.scope, table.c.key],
+            set_={
+                "failures": case((stale, 1), else_=table.c.failures + 1),
+                "first_failure_at": case((stale, now), else_=table.c.first_failure_at),
+                "last_failure_at": now,
+            },
+        )
+        .returning(table.c.id, table.c.failures)
+    )
+    row_id, count = (await db.execute(statement)).one()
+    return row_id, count
+
+
 async def record_failure(
     db: AsyncSession,
     *,
@@ -113,35 +146,11 @@ async def record_failure(
     now: dt.datetime,
     policy: ThrottlePolicy,
 ) -> bool:
-    """Count a failed attempt for the account and the address, atomically (an upsert, so that
-    concurrent attempts on several workers all count). Returns True when this failure locked
-    the account just now."""
+    """Count a failed attempt for the account and the address. Returns True when this failure
+    locked the account just now."""
     locked_now = False
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    table = LoginThrottle.__table__
-    stale = table.c.last_failure_at < now - policy.forget_after
     for scope, key in _keys(account, address):
-        statement = (
-            insert(table)
-            .values(
-                scope=scope,
-                key=key,
-                failures=1,
-                first_failure_at=now,
-                last_failure_at=now,
-                blocked_until=None,
-            )
-            .on_conflict_do_update(
-                index_elements=[table.c.scope, table.c.key],
-                set_={
-                    "failures": case((stale, 1), else_=table.c.failures + 1),
-                    "first_failure_at": case((stale, now), else_=table.c.first_failure_at),
-                    "last_failure_at": now,
-                },
-            )
-            .returning(table.c.id, table.c.failures)
-        )
-        throttle_id, failures = (await db.execute(statement)).one()
+        throttle_id, failures = await _count(db, scope, key, now=now, window=policy.forget_after)
         blocked_until = policy.blocked_until(scope, failures, now)
         await db.execute(
             update(LoginThrottle)
@@ -151,6 +160,43 @@ async def record_failure(
         if scope is ThrottleScope.ACCOUNT and failures == policy.account_lock_after:
             locked_now = True
     return locked_now
+
+
+@dataclasses.dataclass(frozen=True)
+class MailRequestLimit:
+    """Anonymous requests that send mail (a password reset, an account request): at most
+    ``per_address`` per client address and ``per_recipient`` mails per address per ``window``,
+    so that nobody can flood an inbox or the mail server."""
+
+    per_address: int = 20
+    per_recipient: int = 3
+    window: dt.timedelta = dt.timedelta(hours=1)
+
+
+async def allow_mail_request(
+    db: AsyncSession,
+    *,
+    purpose: str,
+    client_address: str | None,
+    recipient: str,
+    now: dt.datetime,
+    limit: MailRequestLimit,
+) -> bool:
+    """Count one anonymous mail-sending request. Over the address limit: raises
+    TOO_MANY_ATTEMPTS (after counting; the caller commits). Over the recipient limit: returns
+    False — send nothing, but answer exactly as usual, so the limit reveals no account."""
+    if client_address:
+        _id, from_address = await _count(
+            db, ThrottleScope.ADDRESS, f"{purpose}:{client_address}"[:254], now=now,
+            window=limit.window,
+        )  # fmt: skip
+        if from_address > limit.per_address:
+            await db.commit()
+            raise DomainError(ErrorCode.TOO_MANY_ATTEMPTS)
+    _id, to_recipient = await _count(
+        db, ThrottleScope.ACCOUNT, f"{purpose}:{recipient}"[:254], now=now, window=limit.window
+    )
+    return to_recipient <= limit.per_recipient
 
 
 async def forget_account_failures(db: AsyncSession, account: str) -> None:

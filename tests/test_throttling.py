@@ -157,3 +157,41 @@ def test_a4_delay_is_capped_for_any_count() -> None:
     assert POLICY.blocked_until(ThrottleScope.ADDRESS, 99, now) == now + POLICY.max_delay
     assert POLICY.blocked_until(ThrottleScope.ADDRESS, 10**6, now) == now + POLICY.lock_duration
     assert POLICY.blocked_until(ThrottleScope.ACCOUNT, POLICY.free_failures, now) is None
+
+
+RESET = "mutation($e: String!) { requestPasswordReset(input: {email: $e}) { userErrors { code } } }"
+
+
+async def test_a5_reset_mails_per_recipient_are_limited_silently(api: Api, session_factory) -> None:
+    """An inbox cannot be flooded with reset mails; the answer never changes (no enumeration)."""
+    user = await _user(session_factory)
+    answers = [await api.gql(RESET, {"e": user.email}) for _ in range(6)]
+    assert all(a == answers[0] for a in answers)
+    assert answers[0]["data"]["requestPasswordReset"]["userErrors"] == []
+    async with session_factory() as db:
+        mails = await db.scalar(select(func.count()).select_from(OutgoingMail))
+    assert mails == 3
+
+
+async def test_a5_reset_requests_per_address_are_limited(api: Api, session_factory) -> None:
+    for i in range(20):
+        body = await api.gql(RESET, {"e": f"iemand{i}@werkgever.nl"})
+        assert body["data"]["requestPasswordReset"]["userErrors"] == []
+    body = await api.gql(RESET, {"e": "nog-iemand@werkgever.nl"})
+    assert [e["code"] for e in body["data"]["requestPasswordReset"]["userErrors"]] == [
+        "TOO_MANY_ATTEMPTS"
+    ]
+
+
+async def test_a1_account_requests_per_address_are_limited(api: Api, session_factory) -> None:
+    query = """mutation($i: RequestAccountInput!) { requestAccount(input: $i) { userErrors { code } } }"""
+    codes = []
+    for i in range(21):
+        body = await api.gql(
+            query,
+            {"i": {"customerNumber": "1", "collectivityNumber": "2", "name": "Jan de Vries",
+                   "email": f"jan.devries{i}@werkgever.nl"}},
+        )  # fmt: skip
+        codes.append([e["code"] for e in body["data"]["requestAccount"]["userErrors"]])
+    assert codes[:20] == [[]] * 20
+    assert codes[20] == ["TOO_MANY_ATTEMPTS"]

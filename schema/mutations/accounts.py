@@ -246,15 +246,21 @@ async def request_password_reset(
     info: Info, input: RequestPasswordResetInput
 ) -> RequestPasswordResetPayload:
     context = info.context
-    async with context.db() as db:
-        await password_reset.request_password_reset(
-            db,
-            email=input.email,
-            rules=context.rules,
-            now=context.clock.now(),
-            client_address=context.client_address,
-        )
-    return RequestPasswordResetPayload()
+
+    async def make() -> RequestPasswordResetPayload:
+        async with context.db() as db:
+            await password_reset.request_password_reset(
+                db,
+                email=input.email,
+                rules=context.rules,
+                now=context.clock.now(),
+                client_address=context.client_address,
+            )
+        return RequestPasswordResetPayload()
+
+    return await payload_or_user_errors(
+        context.language, make, lambda errors: RequestPasswordResetPayload(user_errors=errors)
+    )
 
 
 async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPasswordPayload:
