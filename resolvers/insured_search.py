@@ -345,10 +345,15 @@ _ANCHOR_COLUMNS = tuple(Enrollment.__table__.c[f.name] for f in dataclasses.fiel
 
 @dataclasses.dataclass(frozen=True)
 class _Segment:
-    """Rows satisfying ``where`` (all rows when None), in ascending order of ``keys``."""
+    """Rows satisfying ``where`` (all rows when None), in ascending order of ``keys``.
+
+    ``holds`` names what all its rows have in common (a relation, a status, or an absent column)
+    so that a segment the filter rules out is skipped instead of scanned (``_ruled_out``).
+    """
 
     where: ColumnElement[bool] | None
     keys: tuple[Any, ...]
+    holds: object = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -382,7 +387,7 @@ def _by_optional_value(column: Any, attribute: str) -> _Order:
     return _Order(
         segments=(
             _Segment(column.is_not(None), (column, *_NAME_KEYS)),
-            _Segment(column.is_(None), _NAME_KEYS),
+            _Segment(column.is_(None), _NAME_KEYS, holds=("absent", attribute)),
         ),
         locate=locate,
     )
@@ -404,7 +409,7 @@ _ORDERS: dict[InsuredSortField, _Order] = {
     ),
     InsuredSortField.END_DATE: _by_optional_value(Enrollment.end_date, "end_date"),
     InsuredSortField.RELATION: _Order(
-        segments=tuple(_Segment(Enrollment.relation == r, _NAME_KEYS) for r in _RELATIONS),
+        segments=tuple(_Segment(Enrollment.relation == r, _NAME_KEYS, r) for r in _RELATIONS),
         locate=lambda a, _today: (_RELATIONS.index(a.relation), (a.sort_name, a.id)),
     ),
 }
@@ -412,7 +417,7 @@ _ORDERS: dict[InsuredSortField, _Order] = {
 
 def _status_order(today: dt.date) -> _Order:
     return _Order(
-        segments=tuple(_Segment(status_condition(s, today), _NAME_KEYS) for s in _STATUSES),
+        segments=tuple(_Segment(status_condition(s, today), _NAME_KEYS, s) for s in _STATUSES),
         locate=lambda a, on: (
             _STATUSES.index(membership_status(a.start_date, a.end_date, on)),
             (a.sort_name, a.id),
@@ -422,6 +427,25 @@ def _status_order(today: dt.date) -> _Order:
 
 def _order(field: InsuredSortField, today: dt.date) -> _Order:
     return _status_order(today) if field is InsuredSortField.STATUS else _ORDERS[field]
+
+
+def _ruled_out(criteria: InsuredFilter | None, search: InsuredSearch | None) -> set[object]:
+    """What no row of the result has: segments holding it are empty and need no query."""
+    out: set[object] = set()
+    if criteria is not None:
+        if criteria.relation is not None:
+            out.update(r for r in _RELATIONS if r not in criteria.relation)
+        if criteria.status is not None:
+            out.update(s for s in _STATUSES if s not in criteria.status)
+        if criteria.end_date is not None or (
+            criteria.status is not None and set(criteria.status) <= {MembershipStatus.ENDED}
+        ):
+            out.add(("absent", "end_date"))
+        if criteria.employee_number is not None:
+            out.add(("absent", "employee_number"))
+    if search is not None and search.by is SearchKey.EMPLOYEE_NUMBER:
+        out.add(("absent", "employee_number"))
+    return out
 
 
 def cursor_kind(order: InsuredOrder) -> str:
@@ -492,9 +516,12 @@ async def search_insured(
         keyset = _after(segments[start].keys, values, descending)
 
     base = _rows(collectivity_id, conditions)
+    ruled_out = _ruled_out(criteria, search)
     found: list[Row[Any]] = []
     for position in range(start, len(segments)):
         segment = segments[position]
+        if segment.holds is not None and segment.holds in ruled_out:
+            continue
         statement = base
         if segment.where is not None:
             statement = statement.where(segment.where)

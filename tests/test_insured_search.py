@@ -397,6 +397,39 @@ async def test_c1_filters_combine_and_page_under_a_sort(api: Api, overview: Over
     assert total == len(expected)
 
 
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+@pytest.mark.parametrize(
+    ("field", "filters", "predicate"),
+    [
+        ("STATUS", {"status": ["ENDED", "FUTURE"]}, lambda m: m.status() != "ACTIVE"),
+        ("RELATION", {"relation": ["CHILD", "POLICYHOLDER"]}, lambda m: m.relation is not PARTNER),
+        ("END_DATE", {"status": ["ENDED"]}, lambda m: m.status() == "ENDED"),
+        ("END_DATE", {"endDate": {"after": "2026-01-01"}}, lambda m: m.end is not None),
+        ("EMPLOYEE_NUMBER", {"employeeNumber": {"contains": "E"}},
+         lambda m: m.employee_number is not None and "e" in m.employee_number.lower()),
+        ("STATUS", {"relation": ["PARTNER"]}, lambda m: m.relation is PARTNER),
+    ],
+)  # fmt: skip
+async def test_c1_paging_under_an_order_with_a_filter_on_its_own_column(
+    api: Api, overview: Overview, field: str, filters: dict, predicate: Any, direction: str
+) -> None:
+    """Orders in parts (values, then absent ones; one part per status or relation) stay whole
+    when the filter leaves parts empty."""
+    token = await api.login(overview.user.email)
+
+    nodes = await _walk(
+        api, token, overview, first=2, filter=filters,
+        orderBy={"field": field, "direction": direction},
+    )  # fmt: skip
+
+    expected = sorted(
+        (m for m in overview.rows() if predicate(m)), key=lambda m: _ascending_key(field, m)
+    )
+    if direction == "DESC":
+        expected.reverse()
+    assert _keys(overview, nodes) == [m.key for m in expected]
+
+
 async def test_c1_total_count_follows_search_and_filter(api: Api, overview: Overview) -> None:
     token = await api.login(overview.user.email)
 
