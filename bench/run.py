@@ -1,6 +1,6 @@
 """Run every benchmark on fresh scratch databases and print the figures (``./dev bench``).
 
-    python bench/run.py [--backends sqlite,postgresql] [--rounds 200] [--keep]
+    python bench/run.py [--backends sqlite,postgresql] [--rounds 200] [--excel-rounds 3] [--keep]
 
 For each backend: a new database (a SQLite file under bench/results/, or a PostgreSQL database
 on COLLECTIEF_TEST_POSTGRES_URL's server), the large dataset from bench/generate.py, then each
@@ -25,7 +25,7 @@ if __package__ in (None, ""):
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench import insured_page
+from bench import excel_download, insured_page, insured_search
 from bench.generate import generate
 from resolvers.clock import Clock
 from storage import create_engine
@@ -67,7 +67,7 @@ async def scratch_database(backend: str, keep: bool) -> AsyncIterator[str]:
                 await admin.close()
 
 
-async def bench_backend(backend: str, rounds: int, keep: bool) -> list[str]:
+async def bench_backend(backend: str, rounds: int, excel_rounds: int, keep: bool) -> list[str]:
     lines = []
     async with scratch_database(backend, keep) as url:
         engine = create_engine(url)
@@ -81,14 +81,16 @@ async def bench_backend(backend: str, rounds: int, keep: bool) -> list[str]:
             f"{time.perf_counter() - started:.1f} s"
         )
         lines.append(insured_page.report(url, await insured_page.run(url, rounds)))
+        lines.append(insured_search.report(url, await insured_search.run(url, rounds)))
+        lines.append(excel_download.report(url, await excel_download.run(url, excel_rounds)))
         if keep:
             lines.append(f"kept: {url}")
     return lines
 
 
-async def main_async(backends: list[str], rounds: int, keep: bool) -> None:
+async def main_async(backends: list[str], rounds: int, excel_rounds: int, keep: bool) -> None:
     for backend in backends:
-        for line in await bench_backend(backend, rounds, keep):
+        for line in await bench_backend(backend, rounds, excel_rounds, keep):
             print(line, flush=True)
 
 
@@ -96,9 +98,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument(
+        "--excel-rounds", type=int, default=3, help="rounds of the Excel download benchmark"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
     args = parser.parse_args()
-    asyncio.run(main_async(args.backends.split(","), args.rounds, args.keep))
+    asyncio.run(main_async(args.backends.split(","), args.rounds, args.excel_rounds, args.keep))
 
 
 if __name__ == "__main__":

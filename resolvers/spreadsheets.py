@@ -20,6 +20,7 @@ What every file gets:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import enum
@@ -57,7 +58,7 @@ class Column:
 
 def neutralise(value: str) -> str | None:
     """``value`` without control characters XML cannot hold; None when it needs the text flag."""
-    cleaned = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cleaned = value if value.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", value)
     return None if cleaned.startswith(FORMULA_STARTS) else cleaned
 
 
@@ -135,11 +136,22 @@ async def write_spreadsheet(
     descriptor, name = tempfile.mkstemp(prefix="collectief-", suffix=".xlsx")
     os.close(descriptor)
     path = Path(name)
+    writing: asyncio.Future[None] | None = None
     try:
+        # The next batch is read from the database while the thread writes the previous one; at
+        # most two batches are in memory.
         async for batch in batches:
-            await asyncio.to_thread(writer.append, batch)
+            if writing is not None:
+                await writing
+            writing = asyncio.ensure_future(asyncio.to_thread(writer.append, batch))
+        if writing is not None:
+            await writing
         await asyncio.to_thread(writer.save, path)
     except BaseException:
+        if writing is not None and not writing.done():
+            writing.cancel()
+            with contextlib.suppress(BaseException):
+                await writing
         await asyncio.to_thread(path.unlink, missing_ok=True)
         raise
     return path
