@@ -216,8 +216,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This insured person's membership ended on {end_date}.",
     },
     "EMPLOYEE_NUMBER_NOT_TODAY": {
-        "nl": "Een personeelsnummer kan alleen met ingang van vandaag ({today}) worden "
-        "vastgelegd.",
+        "nl": "Een personeelsnummer kan alleen met ingang van vandaag ({today}) worden vastgelegd.",
         "en": "An employee number can only be recorded with effect from today ({today}).",
     },
     "EMPLOYEE_NUMBER_ONLY_FOR_POLICYHOLDER": {
@@ -237,8 +236,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "EMPLOYEE_NUMBER_TAKEN": {
         "nl": "Dit personeelsnummer is al in gebruik bij een ander actief lid van de "
         "collectiviteit.",
-        "en": "This employee number is already used by another active member of the "
-        "collectivity.",
+        "en": "This employee number is already used by another active member of the collectivity.",
     },
     "MOVE_NEEDS_SALARY_DEDUCTION": {
         "nl": "Overzetten kan alleen tussen collectiviteiten die allebei inhouding op het "
@@ -259,8 +257,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "ALREADY_IN_COLLECTIVITY": {
         "nl": "Deze verzekerde is in die periode al lid van de andere collectiviteit.",
-        "en": "This insured person is already a member of the other collectivity in that "
-        "period.",
+        "en": "This insured person is already a member of the other collectivity in that period.",
     },
     "INTERNAL_SERVER_ERROR": {
         "nl": "Er ging iets mis aan onze kant. Probeer het later opnieuw (referentie {reference}).",
