@@ -6,6 +6,10 @@ GraphQL over HTTP against a separate ``collectief serve`` process, versus the sa
 with one hand-written SQL query each and encoded as JSON in this process. Both must return the
 same rows. Prints medians and the ratios (target: GraphQL within 3x of raw SQL + JSON).
 
+For scale, in the same rounds: the resolver alone (``resolvers.insured_search.search_insured`` in
+this process, a session per call as in the server: validation, SQL, rows and cursors, no GraphQL
+or HTTP), and the unfiltered first page in name order over GraphQL (what search and sort add).
+
     python bench/insured_search.py --database-url URL [--rounds 200] [--today YYYY-MM-DD]
 
 The database must hold the benchmark dataset (bench/generate.py); ``--today`` is the business date
@@ -32,8 +36,13 @@ from sqlalchemy import Date, bindparam, text
 from strawberry.relay import from_base64
 
 from bench.serving import graphql, login, served
+from resolvers import insured_search
+from resolvers.actor import Actor
 from resolvers.clock import Clock
-from storage import create_engine
+from resolvers.insured_listing import InsuredRow, MembershipStatus
+from resolvers.pagination import Page
+from storage import create_engine, create_session_factory
+from storage.enums import Relation, UserRole
 
 BENCH_EMAIL = "bench@bench.example"
 BENCH_PASSWORD = "bench-wachtwoord-collectief"  # noqa: S105 - the published bench login
@@ -83,6 +92,16 @@ RAW_NEXT_PAGE = text(
 ).bindparams(bindparam("today", type_=Date), bindparam("last_start", type_=Date))
 
 
+RESOLVER_FILTER = insured_search.InsuredFilter(
+    status=[MembershipStatus.ACTIVE],
+    relation=[Relation.POLICYHOLDER],
+    name=insured_search.TextCondition(contains=NAME_CONTAINS),
+)
+RESOLVER_ORDER = insured_search.InsuredOrder(
+    insured_search.InsuredSortField.START_DATE, insured_search.SortDirection.DESC
+)
+
+
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
@@ -128,11 +147,47 @@ async def time_raw_sql(
     return {name: values[5:] for name, values in samples.items()}, insured
 
 
+async def time_resolver(database_url: str, rounds: int, today: dt.date) -> dict[str, list[float]]:
+    """The resolver alone, as the server calls it: a new session per page."""
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    samples: dict[str, list[float]] = {"first": [], "next": []}
+    try:
+        async with sessions() as db:
+            collectivity_id = await db.scalar(
+                text("SELECT id FROM collectivities WHERE collectivity_number = '900001'")
+            )
+        actor = Actor(
+            user_id=0,
+            role=UserRole.MAIN,
+            home_collectivity_id=collectivity_id,
+            scope=frozenset({collectivity_id}),
+        )
+
+        async def page(after: str | None) -> Page[InsuredRow]:
+            async with sessions() as db:
+                return await insured_search.search_insured(
+                    db, actor, collectivity_id, first=PAGE_SIZE, after=after, today=today,
+                    criteria=RESOLVER_FILTER, order=RESOLVER_ORDER,
+                )  # fmt: skip
+
+        for _ in range(rounds + 5):
+            started = time.perf_counter()
+            first = await page(None)
+            samples["first"].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            await page(first.end_cursor)
+            samples["next"].append(time.perf_counter() - started)
+    finally:
+        await engine.dispose()
+    return {name: values[5:] for name, values in samples.items()}
+
+
 async def time_graphql(
     database_url: str, rounds: int
 ) -> tuple[dict[str, list[float]], dict[str, list[int]]]:
     """The first page and the page after it, interleaved so that drift affects both alike."""
-    samples: dict[str, list[float]] = {"first": [], "next": []}
+    samples: dict[str, list[float]] = {"first": [], "next": [], "plain": []}
     async with served(database_url) as (base_url, _process), aiohttp.ClientSession() as http:
         token = await login(http, base_url, BENCH_EMAIL, BENCH_PASSWORD)
         me = await graphql(http, base_url, "{ me { homeCollectivity { id } } }", token=token)
@@ -148,6 +203,12 @@ async def time_graphql(
             started = time.perf_counter()
             second = await graphql(http, base_url, SEARCH_QUERY, next_vars, token)
             samples["next"].append(time.perf_counter() - started)
+
+            started = time.perf_counter()  # the same page size, no filter, default order
+            await graphql(
+                http, base_url, SEARCH_QUERY, {"id": collectivity_id, "first": PAGE_SIZE}, token
+            )
+            samples["plain"].append(time.perf_counter() - started)
         insured = {
             name: [
                 int(from_base64(e["node"]["id"])[1])
@@ -162,13 +223,17 @@ async def run(database_url: str, rounds: int = 200, today: dt.date | None = None
     """The server uses the real clock; the raw query the same business date unless given."""
     today = today or Clock().today()
     raw, raw_rows = await time_raw_sql(database_url, rounds, today)
+    resolver = await time_resolver(database_url, rounds, today)
     api, api_rows = await time_graphql(database_url, rounds)
     assert api_rows == raw_rows, "GraphQL and raw SQL returned different rows"
     result: dict[str, float] = {
         "raw_first_median_ms": median_ms(raw["first"]),
         "raw_next_median_ms": median_ms(raw["next"]),
+        "resolver_first_median_ms": median_ms(resolver["first"]),
+        "resolver_next_median_ms": median_ms(resolver["next"]),
         "graphql_first_median_ms": median_ms(api["first"]),
         "graphql_next_median_ms": median_ms(api["next"]),
+        "graphql_plain_median_ms": median_ms(api["plain"]),
     }
     result["ratio_first"] = result["graphql_first_median_ms"] / result["raw_first_median_ms"]
     result["ratio_next"] = result["graphql_next_median_ms"] / result["raw_next_median_ms"]
@@ -184,7 +249,10 @@ def report(database_url: str, result: dict[str, float]) -> str:
         f"{result['graphql_first_median_ms']:.2f} ms, ratio {result['ratio_first']:.2f}x; "
         f"next page (after the cursor) raw {result['raw_next_median_ms']:.2f} ms, GraphQL "
         f"{result['graphql_next_median_ms']:.2f} ms, ratio {result['ratio_next']:.2f}x "
-        f"(medians; target <= 3x)"
+        f"(medians; target <= 3x); for scale: the resolver alone in-process "
+        f"{result['resolver_first_median_ms']:.2f} ms / {result['resolver_next_median_ms']:.2f} ms "
+        f"(first / next), the unfiltered name-ordered page over GraphQL in the same rounds "
+        f"{result['graphql_plain_median_ms']:.2f} ms"
     )
 
 
