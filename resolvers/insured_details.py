@@ -102,10 +102,19 @@ async def _coverages(db: AsyncSession, insured_id: int) -> list[CoverageView]:
 
 
 async def _family(
-    db: AsyncSession, policy_id: int, collectivity_id: int, today: dt.date
+    db: AsyncSession, actor: Actor, policy_id: int, collectivity_id: int, today: dt.date
 ) -> list[FamilyMemberView]:
+    """Everyone on the policy who is or was a member of a collectivity in the actor's scope: a
+    person only ever insured through another employer's collectivity stays out of sight (B3)."""
+    in_scope = Enrollment.insured_id == InsuredPerson.id
+    if actor.scope is not None:
+        in_scope = in_scope & Enrollment.collectivity_id.in_(actor.scope)
     people = list(
-        await db.scalars(select(InsuredPerson).where(InsuredPerson.policy_id == policy_id))
+        await db.scalars(
+            select(InsuredPerson).where(
+                InsuredPerson.policy_id == policy_id, exists().where(in_scope)
+            )
+        )
     )
     enrollments = await db.scalars(
         select(Enrollment)
@@ -179,7 +188,7 @@ async def get_insured_details(
         policy_number=policy_number,
         memberships=[view_of(e, person, today) for e in enrollments],
         coverages=await _coverages(db, insured_id),
-        family=await _family(db, person.policy_id, collectivity_id, today),
+        family=await _family(db, actor, person.policy_id, collectivity_id, today),
         mutations=await history_of(db, insured_id, collectivity_id),
     )
     if actor.is_staff:

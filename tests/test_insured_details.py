@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from resolvers.clock import FixedClock
 from storage import Contract
-from storage.enums import AuditOutcome, PaymentMethod, PremiumCollection
+from storage.enums import AuditOutcome, PaymentMethod, PremiumCollection, Relation
 
 from . import factories
 from .http import Api, error_codes
@@ -20,6 +20,7 @@ from .insured_steps import (
     DETAILS,
     MUTATIONS,
     Cast,
+    add_member,
     events,
     gid,
     make_cast,
@@ -180,6 +181,43 @@ async def test_b3_details_of_someone_never_a_member_here_answer_not_found(
     )
     assert error_codes(foreign_collectivity) == ["NOT_FOUND"]
     assert foreign_collectivity["data"] == {"collectivity": None}
+
+
+async def test_b3_family_members_only_insured_elsewhere_are_left_out(
+    api: Api, cast: Cast, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as db:
+        await add_member(
+            db,
+            cast.aalbers,
+            cast.y1,
+            first_name="Yara",
+            relation=Relation.CHILD,
+            birth_date=dt.date(2004, 1, 1),
+        )  # only in another employer's collectivity
+        await add_member(
+            db,
+            cast.aalbers,
+            cast.x2,
+            first_name="Xem",
+            relation=Relation.CHILD,
+            birth_date=dt.date(2005, 1, 1),
+        )  # in a linked collectivity: in scope
+        await db.commit()
+    token = await api.login(cast.main_x1.email)
+    body = await api.gql(DETAILS, details_of(cast, cast.holder.id), token=token)
+    family = body["data"]["collectivity"]["insuredPersonDetails"]["family"]
+    assert [(f["firstName"], f["membership"]) for f in family][-3:] == [
+        ("Xem", None),
+        ("Kees", {"startDate": "2025-01-01", "endDate": None, "status": "ACTIVE",
+                  "employeeNumber": None}),
+        ("Lotte", {"startDate": "2025-01-01", "endDate": None, "status": "ACTIVE",
+                   "employeeNumber": None}),
+    ]  # fmt: skip
+    assert "Yara" not in str(family)
+    staff = await api.login(cast.staff.email)
+    body = await api.gql(DETAILS, details_of(cast, cast.holder.id), token=staff)
+    assert "Yara" in str(body["data"]["collectivity"]["insuredPersonDetails"]["family"])
 
 
 async def test_b4_a_staff_read_of_details_is_audited(

@@ -208,8 +208,8 @@ class InsuredPersonDetails:
     )
     coverages: list[Coverage] = strawberry.field(description="By start date.")
     family: list[FamilyMember] = strawberry.field(
-        description="Everyone on the policy, the insured included: policyholder, partner, "
-        "children by birth date."
+        description="Everyone on the policy who is or was a member of a collectivity in scope, "
+        "the insured included: policyholder, partner, children by birth date."
     )
     mutations: list[InsuredMutation] = strawberry.field(
         description="The insured's mutations in this collectivity, newest registration first."
