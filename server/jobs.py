@@ -168,28 +168,27 @@ class JobRunner:
 
     async def execute(self, job: Job) -> None:
         """Run a job this worker has claimed and record the outcome."""
-        handler = self.handlers.get(job.kind)
+        failure: tuple[str, bool] | None = None
+        draft: DocumentDraft | None = None
         heartbeat = asyncio.create_task(self._heartbeat(job.id))
         try:
+            handler = self.handlers.get(job.kind)
             if handler is None:
                 raise JobRejected(ErrorCode.JOB_FAILED, "UnknownJobKind")
             draft = await handler(JobRun(job=job, sessionmaker=self.sessionmaker, clock=self.clock))
         except JobRejected as rejected:
-            heartbeat.cancel()
-            await self._failed(
-                job, job_queue.describe_failure(rejected.code, rejected.detail), False
-            )
-            return
+            failure = (job_queue.describe_failure(rejected.code, rejected.detail), False)
         except Exception as error:
-            heartbeat.cancel()
             log.warning(
                 "job failed",
                 extra={"job_id": job.id, "kind": job.kind, "error_type": type(error).__name__},
             )
-            detail = job_queue.describe_failure(ErrorCode.JOB_FAILED, type(error).__name__)
-            await self._failed(job, detail, True)
+            failure = (job_queue.describe_failure(ErrorCode.JOB_FAILED, type(error).__name__), True)
+        finally:  # also when the runner is cancelled mid-job: the lease then runs out
+            heartbeat.cancel()
+        if failure is not None:
+            await self._failed(job, *failure)
             return
-        heartbeat.cancel()
         async with self.sessionmaker() as db:
             try:
                 await job_queue.complete(

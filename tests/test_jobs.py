@@ -303,3 +303,34 @@ async def test_c3_the_app_runs_queued_jobs_in_the_background(
 
 def test_c3_every_job_kind_has_a_handler() -> None:
     assert default_handlers().kinds == sorted(k.value for k in JobKind)
+
+
+async def test_h4_a_long_job_keeps_its_lease_alive(
+    session_factory: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> None:
+    cast = await employers_with_coverage(session_factory)
+    async with session_factory() as db:
+        job, _created = await job_queue.enqueue(
+            db, kind=LIST, now=clock.now(), collectivity_id=cast.x1.id
+        )
+        await db.commit()
+    lease = dt.timedelta(seconds=0.3)
+    stolen: list[object] = []
+
+    async def long_work(run: JobRun) -> DocumentDraft:
+        clock.advance(lease * 2)  # the work outlasts the lease it was claimed with ...
+        await asyncio.sleep(0.4)  # ... but the heartbeat renews it meanwhile
+        async with session_factory() as db:
+            stolen.append(await job_queue.claim_next(db, worker="thief", now=clock.now()))
+        return DocumentDraft(DocumentKind.EXTENDED_INSURED_LIST, "Lang", "lang.xlsx", "x", b"x")
+
+    handlers = JobHandlers()
+    handlers.register(LIST, long_work)
+    await JobRunner(session_factory, clock, handlers, lease=lease).run_once()
+
+    assert stolen == [None]
+    async with session_factory() as db:
+        finished = await db.get(Job, job.id)
+    assert finished is not None
+    assert finished.status is JobStatus.SUCCEEDED
+    assert finished.attempts == 1
