@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,7 @@ async def test_g4_production_hides_introspection_and_graphiql(
         {"COLLECTIEF_ENVIRONMENT": "production"},
         data_dir=tmp_path,
         totp_key=Fernet.generate_key().decode(),
+        secret_key=secrets.token_urlsafe(48),
     )
     server = TestServer(create_app(settings, engine=engine, clock=clock), host="127.0.0.1")
     await server.start_server()
