@@ -104,7 +104,9 @@ async def enqueue(
 
     With an ``idempotency_key`` the job runs once: when a job with that key exists (whatever its
     state) it is returned instead, with ``created`` False. Two concurrent requests with one key
-    meet at the unique index; the loser reads the winner's job.
+    meet at the unique index: the loser's transaction is rolled back and the winner's job
+    returned, so call this before the other writes of the transaction. (No SAVEPOINT: SQLite's
+    driver would commit the whole transaction on its release.)
     """
     if idempotency_key is not None:
         existing = await db.scalar(select(Job).where(Job.idempotency_key == idempotency_key))
@@ -122,14 +124,16 @@ async def enqueue(
         run_after=now,
         created_at=now,
     )
+    db.add(job)
     try:
-        async with db.begin_nested():
-            db.add(job)
+        await db.flush()
     except IntegrityError:
         if idempotency_key is None:
             raise
+        await db.rollback()
         winner = await db.scalar(select(Job).where(Job.idempotency_key == idempotency_key))
-        assert winner is not None
+        if winner is None:
+            raise
         return winner, False
     return job, True
 

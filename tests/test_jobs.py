@@ -334,3 +334,24 @@ async def test_h4_a_long_job_keeps_its_lease_alive(
     assert finished is not None
     assert finished.status is JobStatus.SUCCEEDED
     assert finished.attempts == 1
+
+
+async def test_h4_concurrent_requests_with_one_key_make_one_job(
+    session_factory: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> None:
+    cast = await employers_with_coverage(session_factory)
+
+    async def request() -> tuple[int, bool]:
+        async with session_factory() as db:
+            job, created = await job_queue.enqueue(
+                db, kind=LIST, now=clock.now(), collectivity_id=cast.x1.id, idempotency_key="k"
+            )
+            await db.commit()
+            return job.id, created
+
+    results = await asyncio.gather(*(request() for _ in range(4)))
+
+    assert len({job_id for job_id, _created in results}) == 1
+    assert sorted(created for _job_id, created in results) == [False, False, False, True]
+    async with session_factory() as db:
+        assert len(list(await db.scalars(select(Job.id)))) == 1
