@@ -517,6 +517,8 @@ async def search_insured(
 
     base = _rows(collectivity_id, conditions)
     ruled_out = _ruled_out(criteria, search)
+    # Plain rows, no ORM entities: executed on the session's connection, skipping the ORM layer.
+    connection = await db.connection()
     found: list[Row[Any]] = []
     for position in range(start, len(segments)):
         segment = segments[position]
@@ -529,7 +531,7 @@ async def search_insured(
             statement = statement.where(keyset)
         keys = [k.desc() for k in segment.keys] if descending else segment.keys
         statement = statement.order_by(*keys).limit(size + 1 - len(found))
-        found += (await db.execute(statement)).all()
+        found += (await connection.execute(statement)).all()
         if len(found) > size:
             break
     rows = found[:size]
