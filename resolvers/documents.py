@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import Select, bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
@@ -35,7 +35,7 @@ _ANCHOR = select(Document.created_at, Document.id).where(
 )
 
 
-def _listing(collectivity_id: int, unread_only: bool):  # type: ignore[no-untyped-def]
+def _listing(collectivity_id: int, unread_only: bool) -> Select[tuple[Document]]:
     statement = select(Document).where(Document.collectivity_id == collectivity_id)
     if unread_only:
         statement = statement.where(Document.read_at.is_(None))
