@@ -91,7 +91,7 @@ async def open_session(
     )
 
 
-async def refuse(
+async def refuse_attempt(
     db: AsyncSession,
     user: User | None,
     attempt: Attempt,
@@ -138,6 +138,50 @@ async def refuse(
     return DomainError(code, field=field)
 
 
+async def guard_attempt(
+    db: AsyncSession,
+    user: User | None,
+    account: str | None,
+    attempt: Attempt,
+    rules: PortalRules,
+    *,
+    action: str,
+    field: str | None,
+) -> None:
+    """Refuse the attempt while the account or the address waits or is locked (A4)."""
+    refused = await throttling.refusal(
+        db, account=account, address=attempt.client_address, now=attempt.now,
+        policy=rules.throttle,
+    )  # fmt: skip
+    if refused is not None:
+        raise await refuse_attempt(
+            db, user, attempt, rules, action=action, code=refused.code,
+            account_locked_now=refused.account_locked_now, field=field,
+        )  # fmt: skip
+
+
+async def fail_attempt(
+    db: AsyncSession,
+    user: User | None,
+    account: str | None,
+    attempt: Attempt,
+    rules: PortalRules,
+    *,
+    action: str,
+    code: ErrorCode,
+    field: str | None,
+) -> DomainError:
+    """Count a failed attempt (A4), audit it, commit; returns the error to raise."""
+    locked_now = await throttling.record_failure(
+        db, account=account, address=attempt.client_address, now=attempt.now,
+        policy=rules.throttle,
+    )  # fmt: skip
+    return await refuse_attempt(
+        db, user, attempt, rules, action=action, code=code, account_locked_now=locked_now,
+        field=field,
+    )  # fmt: skip
+
+
 async def login(
     db: AsyncSession,
     *,
@@ -157,22 +201,12 @@ async def login(
     user = None
     if key is not None and len(password) <= MAX_PASSWORD_LENGTH:
         user = await db.scalar(select(User).where(User.email_key == key))
-    refused = await throttling.refusal(
-        db, account=key, address=attempt.client_address, now=attempt.now, policy=rules.throttle
-    )
-    if refused is not None:
-        raise await refuse(
-            db, user, attempt, rules, action="login", code=refused.code,
-            account_locked_now=refused.account_locked_now, field="email",
-        )  # fmt: skip
+    await guard_attempt(db, user, key, attempt, rules, action="login", field="email")
     password_ok = await check_password(user.password_hash if user else None, password)
     if user is None or not password_ok or user.status is not UserStatus.ACTIVE:
-        locked_now = await throttling.record_failure(
-            db, account=key, address=attempt.client_address, now=attempt.now, policy=rules.throttle
-        )
-        raise await refuse(
-            db, user, attempt, rules, action="login", code=ErrorCode.INVALID_CREDENTIALS,
-            account_locked_now=locked_now, field="password",
+        raise await fail_attempt(
+            db, user, key, attempt, rules, action="login", code=ErrorCode.INVALID_CREDENTIALS,
+            field="password",
         )  # fmt: skip
     assert user.password_hash is not None
     assert key is not None
@@ -227,32 +261,16 @@ async def verify_two_factor(
     )
     if user is None or user.status is not UserStatus.ACTIVE:
         raise DomainError(ErrorCode.TWO_FACTOR_CHALLENGE_INVALID, field="challenge")
-    refused = await throttling.refusal(
-        db,
-        account=user.email_key,
-        address=attempt.client_address,
-        now=attempt.now,
-        policy=rules.throttle,
+    await guard_attempt(
+        db, user, user.email_key, attempt, rules, action="verify_two_factor", field="code"
     )
-    if refused is not None:
-        raise await refuse(
-            db, user, attempt, rules, action="verify_two_factor", code=refused.code,
-            account_locked_now=refused.account_locked_now, field="code",
-        )  # fmt: skip
     device = await two_factor.confirmed_device(db, user.id)
     if device is None:
         raise DomainError(ErrorCode.TWO_FACTOR_REGISTRATION_REQUIRED, field="challenge")
     if not await two_factor.accept_code(db, device, code, rules.totp_cipher(), now=attempt.now):
-        locked_now = await throttling.record_failure(
-            db,
-            account=user.email_key,
-            address=attempt.client_address,
-            now=attempt.now,
-            policy=rules.throttle,
-        )
-        raise await refuse(
-            db, user, attempt, rules, action="verify_two_factor",
-            code=ErrorCode.INVALID_TWO_FACTOR_CODE, account_locked_now=locked_now, field="code",
+        raise await fail_attempt(
+            db, user, user.email_key, attempt, rules, action="verify_two_factor",
+            code=ErrorCode.INVALID_TWO_FACTOR_CODE, field="code",
         )  # fmt: skip
     if (
         await tokens.use_token(db, challenge, TokenPurpose.TWO_FACTOR_CHALLENGE, now=attempt.now)

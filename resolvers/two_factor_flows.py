@@ -14,7 +14,7 @@ from storage.enums import AuditOutcome, TokenPurpose, UserRole, UserStatus
 from . import audit, throttling, tokens, two_factor
 from .actor import Actor
 from .errors import DomainError, ErrorCode, NotFound
-from .login import Attempt, SessionGrant, open_session, refuse
+from .login import Attempt, SessionGrant, fail_attempt, guard_attempt, open_session
 from .mail import queue_mail
 from .passwords import check_password
 from .rules import PortalRules
@@ -65,24 +65,12 @@ async def start(
     current code; both are throttled like a login (A4, A6)."""
     user = who.user
     if await two_factor.confirmed_device(db, user.id) is not None:
-        refused = await throttling.refusal(
-            db, account=user.email_key, address=attempt.client_address, now=attempt.now,
-            policy=rules.throttle,
-        )  # fmt: skip
-        if refused is not None:
-            raise await refuse(
-                db, user, attempt, rules, action="start_two_factor_registration",
-                code=refused.code, account_locked_now=refused.account_locked_now, field=None,
-            )  # fmt: skip
+        action = "start_two_factor_registration"
+        await guard_attempt(db, user, user.email_key, attempt, rules, action=action, field=None)
         if not password or not await check_password(user.password_hash, password):
-            locked_now = await throttling.record_failure(
-                db, account=user.email_key, address=attempt.client_address, now=attempt.now,
-                policy=rules.throttle,
-            )  # fmt: skip
-            raise await refuse(
-                db, user, attempt, rules, action="start_two_factor_registration",
-                code=ErrorCode.INVALID_CREDENTIALS, account_locked_now=locked_now,
-                field="password",
+            raise await fail_attempt(
+                db, user, user.email_key, attempt, rules, action=action,
+                code=ErrorCode.INVALID_CREDENTIALS, field="password",
             )  # fmt: skip
     registration = await two_factor.start_registration(
         db, user, rules.totp_cipher(), issuer=rules.product_name, now=attempt.now,
@@ -119,13 +107,9 @@ async def confirm(
         )
     except DomainError as error:
         if error.code is ErrorCode.INVALID_TWO_FACTOR_CODE:
-            locked_now = await throttling.record_failure(
-                db, account=user.email_key, address=attempt.client_address, now=attempt.now,
-                policy=rules.throttle,
-            )  # fmt: skip
-            raise await refuse(
-                db, user, attempt, rules, action="confirm_two_factor_registration",
-                code=error.code, account_locked_now=locked_now, field="code",
+            raise await fail_attempt(
+                db, user, user.email_key, attempt, rules,
+                action="confirm_two_factor_registration", code=error.code, field="code",
             ) from None  # fmt: skip
         raise
     audit.record(
