@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import sys
 from collections.abc import Sequence
@@ -130,7 +131,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DatabaseNotMigrated, ValueError) as error:
         print(f"collectief: {error}", file=sys.stderr)
         return 2
-    except (OSError, SQLAlchemyError) as error:
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            print(
+                f"collectief: cannot listen on {settings.host}:{settings.port}: "
+                "the address is in use (choose another with --port)",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"collectief: cannot reach the database ({type(error).__name__})", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
         # Type only: connection errors can carry the database URL with its password.
         print(f"collectief: cannot reach the database ({type(error).__name__})", file=sys.stderr)
         return 1
