@@ -40,9 +40,9 @@ from resolvers.errors import ErrorCode
 from resolvers.job_queue import DocumentDraft, JobRejected, LostJob
 from storage import Job
 
-log = logging.getLogger("collectief.jobs")
+from .polling_worker import PollingWorker
 
-MAX_IDLE_WAIT_SECONDS = 30.0
+log = logging.getLogger("collectief.jobs")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,9 +85,12 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-class JobRunner:
+class JobRunner(PollingWorker):
     """Claims and runs jobs; ``start``/``stop`` run it in the background, ``run_once`` does one
     round (tests, tools)."""
+
+    name = "collectief-job-runner"
+    what = "job runner"
 
     def __init__(
         self,
@@ -105,46 +108,15 @@ class JobRunner:
         self.clock = clock
         self.handlers = handlers
         self.worker_id = worker_id or new_worker_id()
-        self.poll_seconds = poll_seconds
-        self.batch_size = batch_size
+        super().__init__(
+            poll_seconds=poll_seconds,
+            batch_size=batch_size,
+            stop_timeout_seconds=stop_timeout_seconds,
+        )
         self.lease = lease
-        self.stop_timeout_seconds = stop_timeout_seconds
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        if self._task is None:
-            self._stopping.clear()
-            self._task = asyncio.create_task(self._run(), name="collectief-job-runner")
-            log.info("job runner started", extra={"worker": self.worker_id})
-
-    async def stop(self) -> None:
-        """Let the job in hand finish (for at most ``stop_timeout_seconds``), then stop. A job
-        cut off keeps its lease and is run again once it runs out."""
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping.set()
-        try:
-            await asyncio.wait_for(task, self.stop_timeout_seconds)
-        except TimeoutError:
-            log.warning("job runner stopped mid-job; the job is retried after its lease")
-
-    async def _run(self) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                handled = await self.run_once()
-                failures = 0
-            except Exception as error:
-                failures += 1
-                handled = 0
-                log.warning("job queue unavailable", extra={"error_type": type(error).__name__})
-            if handled >= self.batch_size:
-                continue
-            wait = min(self.poll_seconds * 2 ** min(failures, 10), MAX_IDLE_WAIT_SECONDS)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), max(wait, self.poll_seconds))
+    def started_details(self) -> dict[str, object]:
+        return {"worker": self.worker_id}
 
     async def run_once(self) -> int:
         """One round: claim and run ready jobs (at most ``batch_size``). Returns how many this
@@ -155,7 +127,7 @@ class JobRunner:
         if abandoned:
             log.warning("jobs failed after their worker was lost", extra={"count": abandoned})
         handled = 0
-        while handled < self.batch_size and not self._stopping.is_set():
+        while handled < self.batch_size and not self.stopping:
             async with self.sessionmaker() as db:
                 job = await job_queue.claim_next(
                     db, worker=self.worker_id, now=self.clock.now(), lease=self.lease

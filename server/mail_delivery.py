@@ -25,7 +25,6 @@ sleeping.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -39,17 +38,20 @@ from storage import OutgoingMail
 
 from .mail_message import build_message
 from .mail_transports import MailTransport, transport_from_settings
+from .polling_worker import PollingWorker
 from .settings import Settings
 
 log = logging.getLogger("collectief.mail")
 
 LEASE = dt.timedelta(minutes=10)
-MAX_IDLE_WAIT_SECONDS = 30.0
 
 
-class MailDelivery:
+class MailDelivery(PollingWorker):
     """Delivers due mails from the queue through ``transport``; ``start``/``stop`` run it in the
     background, ``run_once`` does one round (tests, tools)."""
+
+    name = "collectief-mail-delivery"
+    what = "mail delivery"
 
     def __init__(
         self,
@@ -69,49 +71,17 @@ class MailDelivery:
         self.transport = transport
         self.clock = clock
         self.sender = sender
-        self.poll_seconds = poll_seconds
-        self.batch_size = batch_size
+        super().__init__(
+            poll_seconds=poll_seconds,
+            batch_size=batch_size,
+            stop_timeout_seconds=stop_timeout_seconds,
+        )
         self.lease = lease
         self.first_retry = first_retry
         self.max_retry = max_retry
-        self.stop_timeout_seconds = stop_timeout_seconds
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        if self._task is None:
-            self._stopping.clear()
-            self._task = asyncio.create_task(self._run(), name="collectief-mail-delivery")
-            log.info("mail delivery started", extra={"transport": self.transport.describe()})
-
-    async def stop(self) -> None:
-        """Finish the mail in hand (for at most ``stop_timeout_seconds``), then stop. A mail cut
-        off mid-delivery keeps its lease and is sent again once it runs out."""
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping.set()
-        try:
-            await asyncio.wait_for(task, self.stop_timeout_seconds)
-        except TimeoutError:
-            log.warning("mail delivery stopped mid-delivery; the mail is retried later")
-
-    async def _run(self) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                handled = await self.run_once()
-                failures = 0
-            except Exception as error:
-                # The database is unreachable or similar: keep the process up, try again later.
-                failures += 1
-                handled = 0
-                log.warning("mail queue unavailable", extra={"error_type": type(error).__name__})
-            if handled >= self.batch_size:
-                continue  # more may be due: no pause
-            wait = min(self.poll_seconds * 2 ** min(failures, 10), MAX_IDLE_WAIT_SECONDS)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), max(wait, self.poll_seconds))
+    def started_details(self) -> dict[str, object]:
+        return {"transport": self.transport.describe()}
 
     async def run_once(self) -> int:
         """One round: claim and deliver the mails due now (at most ``batch_size``). Returns how
@@ -120,7 +90,7 @@ class MailDelivery:
             candidates = await mail_queue.due_mails(db, now=self.clock.now(), limit=self.batch_size)
         handled = 0
         for mail in candidates:
-            if self._stopping.is_set():
+            if self.stopping:
                 break
             if await self._claim(mail):
                 handled += 1
