@@ -68,6 +68,28 @@ class Attempt:
     client_address: str | None
 
 
+def audit_user(
+    db: AsyncSession,
+    user: User,
+    attempt: Attempt,
+    *,
+    action: str,
+    outcome: AuditOutcome,
+    **details: object,
+) -> None:
+    """Audit an event of ``user``'s own account, from ``attempt``'s address and time (A9)."""
+    audit.record(
+        db,
+        action=action,
+        outcome=outcome,
+        at=attempt.now,
+        actor_user_id=user.id,
+        collectivity_id=user.home_collectivity_id,
+        client_address=attempt.client_address,
+        **details,
+    )
+
+
 async def open_session(
     db: AsyncSession, user: User, attempt: Attempt, policy: SessionPolicy, **audit_details: object
 ) -> SessionGrant:
@@ -76,14 +98,12 @@ async def open_session(
     token, session = await start_session(
         db, user, now=attempt.now, policy=policy, client_address=attempt.client_address
     )
-    audit.record(
+    audit_user(
         db,
+        user,
+        attempt,
         action="login",
         outcome=AuditOutcome.SUCCESS,
-        at=attempt.now,
-        actor_user_id=user.id,
-        collectivity_id=user.home_collectivity_id,
-        client_address=attempt.client_address,
         **audit_details,
     )
     return SessionGrant(
@@ -230,14 +250,12 @@ async def issue_challenge(
     token = await tokens.issue_token(
         db, user.id, TokenPurpose.TWO_FACTOR_CHALLENGE, now=attempt.now, lifetime=lifetime
     )
-    audit.record(
+    audit_user(
         db,
+        user,
+        attempt,
         action="login_password_accepted",
         outcome=AuditOutcome.SUCCESS,
-        at=attempt.now,
-        actor_user_id=user.id,
-        collectivity_id=user.home_collectivity_id,
-        client_address=attempt.client_address,
         second_factor="registration" if registration_required else "code",
     )
     return Challenge(

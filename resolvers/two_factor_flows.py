@@ -14,7 +14,14 @@ from storage.enums import AuditOutcome, TokenPurpose, UserRole, UserStatus
 from . import audit, throttling, tokens, two_factor
 from .actor import Actor
 from .errors import DomainError, ErrorCode, NotFound
-from .login import Attempt, SessionGrant, fail_attempt, guard_attempt, open_session
+from .login import (
+    Attempt,
+    SessionGrant,
+    audit_user,
+    fail_attempt,
+    guard_attempt,
+    open_session,
+)
 from .mail import queue_mail
 from .passwords import check_password
 from .rules import PortalRules
@@ -76,14 +83,12 @@ async def start(
         db, user, rules.totp_cipher(), issuer=rules.product_name, now=attempt.now,
         current_code=current_code,
     )  # fmt: skip
-    audit.record(
+    audit_user(
         db,
+        user,
+        attempt,
         action="start_two_factor_registration",
         outcome=AuditOutcome.SUCCESS,
-        at=attempt.now,
-        actor_user_id=user.id,
-        collectivity_id=user.home_collectivity_id,
-        client_address=attempt.client_address,
     )
     await db.commit()
     return registration
@@ -112,14 +117,12 @@ async def confirm(
                 action="confirm_two_factor_registration", code=error.code, field="code",
             ) from None  # fmt: skip
         raise
-    audit.record(
+    audit_user(
         db,
+        user,
+        attempt,
         action="confirm_two_factor_registration",
         outcome=AuditOutcome.SUCCESS,
-        at=attempt.now,
-        actor_user_id=user.id,
-        collectivity_id=user.home_collectivity_id,
-        client_address=attempt.client_address,
         replaced_device=replaced,
     )
     queue_mail(
