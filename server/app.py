@@ -16,7 +16,7 @@ from resolvers.clock import Clock
 from resolvers.download_links import DownloadLinks, derive_key
 from resolvers.email_policy import EmailPolicy
 from resolvers.mutation_window import MutationWindow
-from resolvers.password_policy import PasswordPolicy
+from resolvers.password_policy import PasswordPolicy, common_passwords
 from resolvers.rules import PortalRules
 from resolvers.sessions import SessionPolicy
 from schema import CookiePolicy, Limits, build_schema
@@ -90,6 +90,8 @@ def create_app(
         )
         app[SERVICES] = services
         totp_key = await asyncio.to_thread(load_totp_key, settings)
+        # Read the bundled password list now, off the event loop, not in the first request.
+        await asyncio.to_thread(common_passwords)
         secret_key = await asyncio.to_thread(load_secret_key, settings)
         rules = portal_rules(settings, totp_key, secret_key)
         app[GRAPHQL_VIEW] = _graphql_view(services, rules)
