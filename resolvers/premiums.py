@@ -112,12 +112,30 @@ def premium_line(
     discount_percentage: Decimal,
 ) -> PremiumLine:
     """The premium of one insured for one product in one month, before the employer's share."""
-    first, last = month_bounds(month)
     periods = [membership, coverage]
     due_from = liable_from(birth_date, free_for_children=free_for_children)
     if due_from is not None:
         periods.append((due_from, None))
-    days = billable_days(first, periods)
+    return premium_for_days(
+        month=month,
+        tariff=tariff,
+        product_kind=product_kind,
+        days=billable_days(month, periods),
+        discount_percentage=discount_percentage,
+    )
+
+
+def premium_for_days(
+    *,
+    month: dt.date,
+    tariff: Decimal,
+    product_kind: ProductKind,
+    days: int,
+    discount_percentage: Decimal,
+) -> PremiumLine:
+    """The premium for ``days`` billable days of ``month`` (the days already worked out, e.g.
+    summed over two memberships in one month), before the employer's share."""
+    first, last = month_bounds(month)
     days_in_month = (last - first).days + 1
     gross = cents(tariff * days / days_in_month)
     percentage = discount_percentage if product_kind is not ProductKind.BASIC else ZERO

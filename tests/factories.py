@@ -17,10 +17,13 @@ from storage import (
     Collectivity,
     Contract,
     ContractLink,
+    Coverage,
     Customer,
     Enrollment,
     InsuredPerson,
     Policy,
+    Product,
+    Tariff,
     User,
     utcnow,
 )
@@ -28,6 +31,7 @@ from storage.enums import (
     ContractLinkStatus,
     PaymentMethod,
     PremiumCollection,
+    ProductKind,
     Relation,
     UserRole,
     UserStatus,
@@ -187,3 +191,39 @@ async def family(
         enrollments.append(enrollment)
     await db.flush()
     return Family(policy=policy, members=members, enrollments=enrollments)
+
+
+async def product(
+    db: AsyncSession,
+    kind: ProductKind = ProductKind.BASIC,
+    tariffs: dict[int, str] | None = None,
+    **values: Any,
+) -> Product:
+    """A product with monthly tariffs per year (default: 2025 and 2026)."""
+    n = _next()
+    row = Product(
+        **({"code": f"PR{n}", "name": f"{kind.value.title()} {n}", "kind": kind} | values)
+    )
+    db.add(row)
+    await db.flush()
+    for year, premium in (tariffs or {2025: "150.00", 2026: "160.00"}).items():
+        db.add(Tariff(product_id=row.id, year=year, monthly_premium=Decimal(premium)))
+    await db.flush()
+    return row
+
+
+async def cover(
+    db: AsyncSession,
+    people: Family | InsuredPerson,
+    *products: Product,
+    start: dt.date = dt.date(2025, 1, 1),
+    end: dt.date | None = None,
+) -> None:
+    """Each person (a whole family, or one person) covered by each product from ``start``."""
+    members = people.members if isinstance(people, Family) else [people]
+    for person in members:
+        for item in products:
+            db.add(
+                Coverage(insured_id=person.id, product_id=item.id, start_date=start, end_date=end)
+            )
+    await db.flush()
