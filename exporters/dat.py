@@ -134,6 +134,8 @@ TRAILER = _layout(
     ("record_type", 1, T.CONSTANT, "T"),
     ("record_count", 9, T.NUMBER),
     ("line_count", 9, T.NUMBER),
+    ("gross_premium_total", 1 + TOTAL_DIGITS, T.AMOUNT),
+    ("discount_total", 1 + TOTAL_DIGITS, T.AMOUNT),
     ("premium_total", 1 + TOTAL_DIGITS, T.AMOUNT),
     ("employer_contribution_total", 1 + TOTAL_DIGITS, T.AMOUNT),
     ("deduction_total", 1 + TOTAL_DIGITS, T.AMOUNT),
@@ -199,16 +201,18 @@ def iter_dat(borderel: Borderel) -> Iterator[bytes]:
     then holds a file without a trailer, which ``parse_dat`` always rejects.
     """
     yield _header(borderel).encode(ENCODING)
-    premium = contribution = deduction = 0
+    totals = [0, 0, 0, 0, 0]  # in cents, per amount field
     count = 0
     cache: dict[Decimal, int] = {}
     for count, line in enumerate(borderel.lines, start=1):
         record, cents = _detail(line, count, cache)
-        premium += cents[2]
-        contribution += cents[3]
-        deduction += cents[4]
+        totals[0] += cents[0]
+        totals[1] += cents[1]
+        totals[2] += cents[2]
+        totals[3] += cents[3]
+        totals[4] += cents[4]
         yield record.encode(ENCODING)
-    yield _trailer(count, premium, contribution, deduction).encode(ENCODING)
+    yield _trailer(count, totals).encode(ENCODING)
 
 
 def dat_bytes(borderel: Borderel) -> bytes:
@@ -323,25 +327,18 @@ def _detail(
     return record + LINE_END, cents
 
 
-def _trailer(count: int, premium: int, contribution: int, deduction: int) -> str:
+def _trailer(count: int, totals: list[int]) -> str:
     limit = 10**TOTAL_DIGITS - 1
-    for name, total in (
-        ("premium_total", premium),
-        ("employer_contribution_total", contribution),
-        ("deduction_total", deduction),
-    ):
+    for name, total in zip(_AMOUNT_FIELDS, totals, strict=True):
         if abs(total) > limit:
             raise DatValueError(
-                f"the total has more than {TOTAL_DIGITS} digits in cents", field=name
+                f"the total of {name} has more than {TOTAL_DIGITS} digits in cents",
+                field=f"{name}_total",
             )
     if count + 2 > _MAX_COUNT:
         raise DatValueError(f"more than {_MAX_COUNT - 2} lines", field="record_count")
-    record = (
-        f"T{count + 2:09d}{count:09d}"
-        f"{premium:+0{TOTAL_DIGITS + 1}d}{contribution:+0{TOTAL_DIGITS + 1}d}"
-        f"{deduction:+0{TOTAL_DIGITS + 1}d}"
-    )
-    return f"{record:<{RECORD_LENGTH}}{LINE_END}"
+    amounts = "".join(f"{total:+0{TOTAL_DIGITS + 1}d}" for total in totals)
+    return f"{f'T{count + 2:09d}{count:09d}{amounts}':<{RECORD_LENGTH}}{LINE_END}"
 
 
 def _optional(value: str | None, index: int, field: str) -> str:
@@ -658,7 +655,7 @@ def _amount(value: str, cache: dict[Any, Any]) -> Decimal:
 
 
 def _check_trailer(groups: tuple[str, ...], number: int, lines: list[BorderelLine]) -> None:
-    _, record_count, line_count, premium, contribution, deduction, _ = groups
+    record_count, line_count, totals = groups[1], groups[2], groups[3:-1]
     if int(record_count) != number:
         raise DatFormatError(
             f"the trailer counts {int(record_count)} records, the file has {number}",
@@ -672,16 +669,12 @@ def _check_trailer(groups: tuple[str, ...], number: int, lines: list[BorderelLin
             field="line_count",
         )
     zero = Decimal("0.00")
-    for name, attribute, total in (
-        ("premium_total", "premium", premium),
-        ("employer_contribution_total", "employer_contribution", contribution),
-        ("deduction_total", "deduction", deduction),
-    ):
+    for name, total in zip(_AMOUNT_FIELDS, totals, strict=True):
         expected = Decimal(int(total)).scaleb(-2)
-        actual = sum((getattr(line, attribute) for line in lines), zero)
+        actual = sum((getattr(line, name) for line in lines), zero)
         if actual != expected:
             raise DatFormatError(
                 f"the control total is {expected}, the detail records add up to {actual}",
                 line=number,
-                field=name,
+                field=f"{name}_total",
             )
