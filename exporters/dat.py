@@ -155,6 +155,8 @@ _PRODUCT_KIND_OUT = _padded_codes("product_kind", ProductKind)
 _KIND_IN = {padded: member for member, padded in _KIND_OUT.items()}
 _RELATION_IN = {padded: member for member, padded in _RELATION_OUT.items()}
 _PRODUCT_KIND_IN = {padded: member for member, padded in _PRODUCT_KIND_OUT.items()}
+_HEADER_DATA = HEADER[-1].start - 1  # the characters before the filler
+_DETAIL_DATA = DETAIL[-1].start - 1
 _AMOUNT_FIELDS = tuple(f.name for f in DETAIL if f.type is FieldType.AMOUNT)
 _MAX_COUNT = 10 ** TRAILER[1].width - 1
 
@@ -251,10 +253,10 @@ def _header(b: Borderel) -> str:
         f"{created.hour:02d}{created.minute:02d}{created.second:02d}"
     )
     texts = (b.customer_number, b.customer_name, b.collectivity_number, b.collectivity_name)
-    record = f"{record:<{RECORD_LENGTH}}"
-    if len(record) != RECORD_LENGTH or _FORBIDDEN_RE.search(record) or _any_trailing_space(texts):
+    # Every field fits exactly when the record reaches the filler: no text was too long.
+    if len(record) != _HEADER_DATA or _FORBIDDEN_RE.search(record) or _any_trailing_space(texts):
         _diagnose_texts(HEADER, dict(zip(HEADER[3:7], texts, strict=True)), None)
-    return record + LINE_END
+    return f"{record:<{RECORD_LENGTH}}{LINE_END}"
 
 
 def _detail(
@@ -309,7 +311,6 @@ def _detail(
         f"{line.product_name:<200}{_month(line.period, index, 'period')}{days:02d}"
         f"{cents[0]:+012d}{cents[1]:+012d}{cents[2]:+012d}{cents[3]:+012d}{cents[4]:+012d}"
     )
-    record = f"{record:<{RECORD_LENGTH}}"
     texts = (
         employee,
         line.policyholder_policy_number,
@@ -321,10 +322,10 @@ def _detail(
         line.product_code,
         line.product_name,
     )
-    if len(record) != RECORD_LENGTH or _FORBIDDEN_RE.search(record) or _any_trailing_space(texts):
+    if len(record) != _DETAIL_DATA or _FORBIDDEN_RE.search(record) or _any_trailing_space(texts):
         named = [f for f in DETAIL if f.type in (FieldType.TEXT, FieldType.OPTIONAL_TEXT)]
         _diagnose_texts(DETAIL, dict(zip(named, texts, strict=True)), index)
-    return record + LINE_END, cents
+    return f"{record:<{RECORD_LENGTH}}{LINE_END}", cents
 
 
 def _trailer(count: int, totals: list[int]) -> str:
