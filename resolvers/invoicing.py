@@ -4,7 +4,7 @@ Only a collectivity whose contract for the borderel's month uses salary deductio
 acceptgiro gets invoices. ``invoice_for`` makes the borderel's invoice in the prolongation run's
 transaction: its amount is the borderel's total premium (what the employer owes the insurer:
 the salaries' deductions plus its own contribution), issued on the run's date, due after
-``BillingTerms.payment_days``. A borderel whose total is nil or negative (corrections larger than
+``BillingTerms.payment_days``, with its letter (a PDF) in the inbox. A borderel whose total is nil or negative (corrections larger than
 the month) gets an invoice that is paid from the start: a credit is settled with the next one.
 
 Staff register payments (``register_payment``): partial payments are allowed, never more than the
@@ -28,6 +28,8 @@ from storage.enums import AuditOutcome, InvoiceStatus
 from . import audit
 from .actor import Actor
 from .errors import DomainError, ErrorCode, NotFound
+from .invoice_documents import store_letter
+from .invoice_letters import LetterKind
 from .permissions import Forbidden
 from .premium_facts import YearTerms
 from .premiums import ZERO
@@ -54,6 +56,7 @@ async def invoice_for(
     year: YearTerms,
     *,
     today: dt.date,
+    now: dt.datetime,
     terms: BillingTerms,
 ) -> Invoice | None:
     """The borderel's invoice when the contract of its month pays by acceptgiro (else None)."""
@@ -71,6 +74,11 @@ async def invoice_for(
         status=InvoiceStatus.OPEN if amount > 0 else InvoiceStatus.PAID,
     )
     db.add(invoice)
+    await db.flush()
+    document = await store_letter(
+        db, invoice, LetterKind.INVOICE, letter_date=today, pay_by=invoice.due_date, now=now
+    )
+    invoice.document_id = document.id
     await db.flush()
     return invoice
 

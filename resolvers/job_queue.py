@@ -55,6 +55,8 @@ class JobKind(enum.StrEnum):
     """What a job does; each kind has one handler (``server/job_handlers.py``)."""
 
     EXTENDED_INSURED_LIST = "EXTENDED_INSURED_LIST"
+    # D8: the daily reminders and demands for unpaid invoices (one job per day).
+    DUNNING = "DUNNING"
 
 
 class JobRejected(Exception):

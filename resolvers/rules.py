@@ -10,6 +10,7 @@ import dataclasses
 
 from .download_links import DownloadLinks
 from .email_policy import EmailPolicy
+from .invoicing import BillingTerms
 from .mutation_window import MutationWindow
 from .password_policy import PasswordPolicy
 from .throttling import MailRequestLimit, ThrottlePolicy
@@ -36,6 +37,8 @@ class PortalRules:
     password_policy: PasswordPolicy = dataclasses.field(default_factory=PasswordPolicy)
     # C5, C7: how far back and ahead deregistrations and moves may take effect (months).
     mutation_window: MutationWindow = dataclasses.field(default_factory=MutationWindow)
+    # D8: when invoices, reminders and demands must be paid.
+    billing: BillingTerms = dataclasses.field(default_factory=BillingTerms)
 
     # C2, F1, G5: sealed, short-lived download links (key from COLLECTIEF_SECRET_KEY).
     download_links: DownloadLinks | None = None

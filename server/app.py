@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from resolvers.clock import Clock
 from resolvers.download_links import DownloadLinks, derive_key
 from resolvers.email_policy import EmailPolicy
+from resolvers.invoicing import BillingTerms
 from resolvers.mutation_window import MutationWindow
 from resolvers.password_policy import PasswordPolicy, common_passwords
 from resolvers.rules import PortalRules
@@ -26,7 +27,7 @@ from storage.migrate import current_revision, head_revision, upgrade
 from .downloads import Downloads
 from .graphql_view import CollectiefGraphQLView
 from .http_errors import json_errors
-from .job_handlers import default_handlers
+from .job_handlers import default_handlers, schedule_daily
 from .jobs import JobRunner, job_runner
 from .mail_delivery import MailDelivery, mail_delivery
 from .secret_key import load_secret_key
@@ -126,9 +127,10 @@ async def _job_runner(app: web.Application) -> AsyncIterator[None]:
     async with job_runner(
         services.sessionmaker,
         services.clock,
-        default_handlers(),
+        default_handlers(billing_terms(settings)),
         poll_seconds=settings.job_poll_seconds,
         enabled=settings.run_jobs,
+        daily=schedule_daily,
     ) as runner:
         if runner is not None:
             app[JOB_RUNNER] = runner
@@ -202,6 +204,15 @@ def portal_rules(
             months_back=settings.deregister_months_back,
             months_ahead=settings.deregister_months_ahead,
         ),
+        billing=billing_terms(settings),
+    )
+
+
+def billing_terms(settings: Settings) -> BillingTerms:
+    return BillingTerms(
+        payment_days=settings.invoice_payment_days,
+        reminder_days=settings.reminder_payment_days,
+        demand_days=settings.demand_payment_days,
     )
 
 

@@ -32,6 +32,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from resolvers import job_queue
@@ -60,6 +61,8 @@ class JobRun:
 
 
 Handler = Callable[[JobRun], Awaitable[DocumentDraft | None]]
+# Queues the jobs of a day (e.g. dunning), in the session given; idempotent.
+Daily = Callable[[AsyncSession, dt.date, dt.datetime], Awaitable[None]]
 
 
 class JobHandlers:
@@ -103,8 +106,11 @@ class JobRunner(PollingWorker):
         batch_size: int = 10,
         lease: dt.timedelta = job_queue.LEASE,
         stop_timeout_seconds: float = 5.0,
+        daily: Daily | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.daily = daily
+        self._daily_done_on: dt.date | None = None
         self.clock = clock
         self.handlers = handlers
         self.worker_id = worker_id or new_worker_id()
@@ -121,6 +127,7 @@ class JobRunner(PollingWorker):
     async def run_once(self) -> int:
         """One round: claim and run ready jobs (at most ``batch_size``). Returns how many this
         worker ran (succeeded or failed)."""
+        await self._schedule_daily()
         async with self.sessionmaker() as db:
             abandoned = await job_queue.fail_abandoned(db, now=self.clock.now())
             await db.commit()
@@ -137,6 +144,19 @@ class JobRunner(PollingWorker):
             handled += 1
             await self.execute(job)
         return handled
+
+    async def _schedule_daily(self) -> None:
+        """Once a day per worker: queue the day's jobs (their idempotency keys make it once per
+        day in all, however many workers share the database)."""
+        today = self.clock.today()
+        if self.daily is None or self._daily_done_on == today:
+            return
+        async with self.sessionmaker() as db:
+            try:
+                await self.daily(db, today, self.clock.now())
+            except IntegrityError:  # another worker queued them at the same moment
+                await db.rollback()
+        self._daily_done_on = today
 
     async def execute(self, job: Job) -> None:
         """Run a job this worker has claimed and record the outcome."""
@@ -214,12 +234,13 @@ async def job_runner(
     *,
     poll_seconds: float,
     enabled: bool = True,
+    daily: Daily | None = None,
 ) -> AsyncIterator[JobRunner | None]:
     """The runner of this process, running while in the block (None when disabled)."""
     if not enabled:
         yield None
         return
-    runner = JobRunner(sessionmaker, clock, handlers, poll_seconds=poll_seconds)
+    runner = JobRunner(sessionmaker, clock, handlers, poll_seconds=poll_seconds, daily=daily)
     await runner.start()
     try:
         yield runner

@@ -142,6 +142,9 @@ class Settings:
     password_min_length: int = 15
     deregister_months_back: int = 12
     deregister_months_ahead: int = 12
+    invoice_payment_days: int = 30
+    reminder_payment_days: int = 14
+    demand_payment_days: int = 14
 
     @property
     def is_production(self) -> bool:
@@ -201,6 +204,16 @@ class Settings:
             if months > 120:
                 raise SettingsError(f"{PREFIX}{name} must be at most 120, not {months}")
             values[name.lower()] = months
+        for name, default in (  # D8
+            ("INVOICE_PAYMENT_DAYS", 30),
+            ("REMINDER_PAYMENT_DAYS", 14),
+            ("DEMAND_PAYMENT_DAYS", 14),
+        ):
+            raw = get(name)
+            days = default if raw is None else _int(name, raw, 1)
+            if days > 365:
+                raise SettingsError(f"{PREFIX}{name} must be at most 365, not {days}")
+            values[name.lower()] = days
         level = (get("LOG_LEVEL") or "INFO").upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")

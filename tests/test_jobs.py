@@ -294,7 +294,7 @@ async def test_c3_the_app_runs_queued_jobs_in_the_background(
     assert finished["status"] == "SUCCEEDED"
     assert finished["document"]["mediaType"].endswith("spreadsheetml.sheet")
     async with session_factory() as db:
-        row = await db.scalar(select(Job))
+        row = await db.scalar(select(Job).where(Job.kind == "EXTENDED_INSURED_LIST"))
     assert row is not None
     assert row.status is JobStatus.SUCCEEDED
     assert row.locked_by is None

@@ -312,7 +312,9 @@ async def test_d8_an_acceptgiro_borderel_gets_an_invoice_for_its_total(
         _debit, *_ = await setup(db, payment_method=PaymentMethod.DIRECT_DEBIT)
 
     async def invoice(db: AsyncSession, borderel: Borderel, year) -> None:  # type: ignore[no-untyped-def]
-        await invoice_for(db, borderel, year, today=dt.date(2026, 10, 20), terms=BillingTerms())
+        await invoice_for(
+            db, borderel, year, today=dt.date(2026, 10, 20), now=at(20, 10), terms=BillingTerms()
+        )
 
     await run_prolongation(session_factory, NOV, now=at(20, 10), after_borderel=invoice)
     async with session_factory() as db:
