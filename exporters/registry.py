@@ -13,7 +13,7 @@ returns a malformed exporter is recorded in ``failures`` and skipped; the others
 raises because of a plugin.
 
 The allow-list names entry points (plugin names). The built-ins in ``BUILTINS`` are always loaded:
-they ship with the portal. Adding a built-in format is one module with a ``@hookimpl``
+they ship with the portal (naming one in the allow-list is harmless). Adding a built-in format is one module with a ``@hookimpl``
 ``collectief_register_exporters`` plus one line in ``BUILTINS``. When two plugins offer an exporter
 of the same name the first keeps it (built-ins first, then plugins by entry-point name) and the
 later one is recorded as a failure for that exporter.
@@ -106,7 +106,7 @@ def load_exporters(
             continue
         found.add(entry_point.name)
         loader.load(entry_point.name, entry_point.load)
-    for name in sorted(set(allow or ()) - found):
+    for name in sorted(set(allow or ()) - found - set(builtins)):
         loader.fail(name, "named in the allow-list but not installed")
     return Registry(
         exporters=MappingProxyType(dict(loader.exporters)),
