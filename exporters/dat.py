@@ -26,7 +26,7 @@ import dataclasses
 import datetime as dt
 import enum
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, BinaryIO
 
@@ -281,7 +281,13 @@ def _detail(
     try:
         # Amounts repeat: the cache (of checked Decimals only) saves most of the checking.
         cents = tuple(map(cache.__getitem__, amounts))
-        if not all(type(amount) is Decimal for amount in amounts):
+        if not (
+            type(amounts[0]) is Decimal
+            and type(amounts[1]) is Decimal
+            and type(amounts[2]) is Decimal
+            and type(amounts[3]) is Decimal
+            and type(amounts[4]) is Decimal
+        ):
             raise KeyError
     except (KeyError, TypeError):
         cents = tuple(
@@ -372,8 +378,9 @@ def _month(value: dt.date, index: int | None, field: str) -> str:
     return f"{value.year:04d}{value.month:02d}"
 
 
-def _any_trailing_space(texts: Iterable[str]) -> bool:
-    return any(text.endswith(" ") for text in texts)
+def _any_trailing_space(texts: tuple[str, ...]) -> bool:
+    # NUL cannot be in a text that passes the control-character check, so it marks the ends.
+    return " \x00" in "\x00".join(texts) + "\x00"
 
 
 def _diagnose_texts(layout: tuple[Field, ...], texts: dict[Field, str], index: int | None) -> None:
