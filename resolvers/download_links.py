@@ -35,6 +35,7 @@ _KEY_LABEL = b"collectief/download-links/v1"
 class DownloadKind(enum.StrEnum):
     DOCUMENT = "document"
     INSURED_OVERVIEW = "insured-overview"
+    PREMIUM_OVERVIEW = "premium-overview"  # D6: selection = {"month", "columns"}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -47,6 +47,7 @@ class ColumnType(enum.Enum):
     TEXT = "text"
     DATE = "date"
     MONEY = "money"
+    NUMBER = "number"  # a whole number (e.g. days), written as a plain number
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +96,8 @@ class SpreadsheetWriter:
             cell = WriteOnlyCell(self.sheet, value=value)
             cell.number_format = MONEY_FORMAT
             return cell
+        if column_type is ColumnType.NUMBER and isinstance(value, int):
+            return value
         text = value if isinstance(value, str) else str(value)
         safe = neutralise(text)
         if safe is not None:

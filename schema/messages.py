@@ -259,6 +259,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Deze verzekerde is in die periode al lid van de andere collectiviteit.",
         "en": "This insured person is already a member of the other collectivity in that period.",
     },
+    # Premiums (D2-D6).
+    "INVALID_MONTH": {
+        "nl": "Geef een maand op als JJJJ-MM, bijvoorbeeld 2026-11.",
+        "en": "Give a month as YYYY-MM, for example 2026-11.",
+    },
+    "MONTH_OUT_OF_RANGE": {
+        "nl": "Deze maand ligt te ver in de toekomst: kies uiterlijk de komende maand.",
+        "en": "This month is too far ahead: choose the coming month at the latest.",
+    },
+    "MONTH_BEFORE_CONTRACT": {
+        "nl": "Deze maand ligt vóór het eerste contract van de collectiviteit.",
+        "en": "This month is before the collectivity's first contract.",
+    },
+    "MONTH_WITHOUT_CONTRACT": {
+        "nl": "De collectiviteit heeft voor deze maand geen contract.",
+        "en": "The collectivity has no contract for this month.",
+    },
+    "TARIFF_MISSING": {
+        "nl": "Voor product {product} is nog geen tarief voor {year} vastgelegd.",
+        "en": "No tariff for {year} has been recorded for product {product} yet.",
+    },
+    "INVALID_COLUMN": {
+        "nl": "Kies elke kolom één keer uit de aangeboden kolommen; {column} kan niet.",
+        "en": "Choose each column once from the offered columns; {column} cannot be used.",
+    },
     "INTERNAL_SERVER_ERROR": {
         "nl": "Er ging iets mis aan onze kant. Probeer het later opnieuw (referentie {reference}).",
         "en": "Something went wrong on our side. Please try again later (reference {reference}).",

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import strawberry
 
-from .mutations import accounts, colleagues, contract_links, inbox, insured, session, two_factor
+from .mutations import (
+    accounts,
+    colleagues,
+    contract_links,
+    inbox,
+    insured,
+    premium_overview,
+    session,
+    two_factor,
+)
 
 
 @strawberry.type
@@ -122,4 +131,9 @@ class Mutation:
     mark_document_read: inbox.MarkDocumentReadPayload = strawberry.mutation(
         resolver=inbox.mark_document_read,
         description="Mark an inbox document read (F1). Employer users only (staff: FORBIDDEN).",
+    )
+    export_premium_overview: premium_overview.ExportPremiumOverviewPayload = strawberry.mutation(
+        resolver=premium_overview.export_premium_overview,
+        description="A link (5 minutes, this user only) to the premium overview of a month as "
+        "an Excel file with the chosen columns, every row (D6, G5). Staff too.",
     )

@@ -12,8 +12,9 @@ serves it:
 5. the file is streamed (``StreamResponse``, 64 KiB chunks) with ``Content-Type``,
    ``Content-Disposition: attachment`` and ``Content-Length``, and ``Cache-Control: no-store``.
 
-Inbox documents are read from the database; the insured overview is written for this request
-from the database in batches into a temporary file (in a thread), then streamed and deleted.
+Inbox documents are read from the database; the insured overview and the premium overview (D6)
+are written for this request from the database in batches into a temporary file (in a thread),
+then streamed and deleted.
 Each download is audited (A9, and B4 for staff), without the filter values.
 """
 
@@ -28,7 +29,7 @@ from typing import BinaryIO
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from resolvers import audit, documents, insured_overview
+from resolvers import audit, documents, insured_overview, premium_overview
 from resolvers.actor import Actor
 from resolvers.clock import Clock
 from resolvers.download_links import BadLink, DownloadKind, DownloadLinks, DownloadTicket
@@ -103,6 +104,8 @@ class Downloads:
         try:
             if ticket.kind is DownloadKind.DOCUMENT:
                 return await self._document(request, actor, ticket)
+            if ticket.kind is DownloadKind.PREMIUM_OVERVIEW:
+                return await self._premium_overview(request, actor, ticket)
             return await self._overview(request, actor, ticket)
         except DomainError as error:
             return error_response(request, 404 if error.code == "NOT_FOUND" else 400, error.code)
@@ -154,10 +157,44 @@ class Downloads:
             collectivity, path = await insured_overview.write_overview(
                 db, actor, ticket.collectivity_id, selection, today=today, language=ticket.language
             )
+        filename = insured_overview.overview_filename(collectivity, today, ticket.language)
+        return await self._send_file(
+            request, actor, ticket, path, filename, filtered=ticket.selection is not None
+        )
+
+    async def _premium_overview(
+        self, request: web.Request, actor: Actor, ticket: DownloadTicket
+    ) -> web.StreamResponse:
+        """D6: the premium overview of the ticket's month with its columns, checked again."""
+        selection = ticket.selection or {}
+        month, columns = selection.get("month"), selection.get("columns")
+        if not isinstance(month, str) or not isinstance(columns, list):
+            return error_response(request, 404, "NOT_FOUND")
+        async with self.sessionmaker() as db:
+            filename, path = await premium_overview.write_export(
+                db,
+                actor,
+                ticket.collectivity_id,
+                month,
+                columns,
+                today=self.clock.today(),
+                language=ticket.language,
+            )
+        return await self._send_file(request, actor, ticket, path, filename, month=month)
+
+    async def _send_file(
+        self,
+        request: web.Request,
+        actor: Actor,
+        ticket: DownloadTicket,
+        path: Path,
+        filename: str,
+        **details: object,
+    ) -> web.StreamResponse:
+        """Audit, then stream the temporary Excel file ``path`` in chunks and delete it."""
         try:
-            await self._audit(request, actor, ticket, filtered=ticket.selection is not None)
+            await self._audit(request, actor, ticket, **details)
             size = (await asyncio.to_thread(path.stat)).st_size
-            filename = insured_overview.overview_filename(collectivity, today, ticket.language)
             response = self._response(filename, XLSX_MEDIA_TYPE, size)
             await response.prepare(request)
             handle: BinaryIO = await asyncio.to_thread(Path.open, path, "rb")

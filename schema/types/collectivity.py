@@ -15,7 +15,7 @@ from storage import Customer as CustomerRow
 from ..context import RequestContext
 from ..ids import Node, encode_id
 from ..scalars import Money, Percentage
-from . import collectivity_admin, insured_details, insured_search
+from . import collectivity_admin, insured_details, insured_search, premium_overview
 from .enums import EmployerContributionKind, PaymentMethod, PremiumCollection
 from .inbox import collectivity_documents, collectivity_jobs
 
@@ -145,4 +145,11 @@ class Collectivity(Node):
         resolver=insured_search.insured_persons,
         description="The insured of this collectivity with the limited fields of C1: searched, "
         "filtered and sorted on every column (default: by name), page by page.",
+    )
+    premium_overview = strawberry.field(
+        resolver=premium_overview.premium_overview,
+        description="Every insured with a membership here in the month and their premium for "
+        "it (D6), by name, page by page: the amounts of the month's regular borderel lines. For "
+        "every collectivity in scope; employer contribution and deduction only with salary "
+        "deduction. A staff read is audited (B4).",
     )
