@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -176,3 +177,14 @@ async def invoices_of(db: AsyncSession, actor: Actor, collectivity_id: int) -> l
         .order_by(Borderel.month.desc(), Invoice.id.desc())
     )
     return list(rows)
+
+
+async def invoices_by_ids(
+    db: AsyncSession, actor: Actor, ids: Sequence[int]
+) -> list[Invoice | None]:
+    """For ``node``: invoices in the actor's scope; others None (B3)."""
+    statement = select(Invoice).where(Invoice.id.in_(set(ids)))
+    if actor.scope is not None:
+        statement = statement.where(Invoice.collectivity_id.in_(actor.scope))
+    found = {i.id: i for i in await db.scalars(statement)}
+    return [found.get(i) for i in ids]

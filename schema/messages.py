@@ -284,6 +284,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Kies elke kolom één keer uit de aangeboden kolommen; {column} kan niet.",
         "en": "Choose each column once from the offered columns; {column} cannot be used.",
     },
+    # Borderels and invoices (D3-D8).
+    "BORDEREL_NEEDS_SALARY_DEDUCTION": {
+        "nl": "Borderels zijn er alleen voor collectiviteiten met inhouding op het salaris.",
+        "en": "Borderels exist only for collectivities with salary deduction.",
+    },
+    "BORDEREL_NOT_MADE": {
+        "nl": "Voor deze maand is (nog) geen borderel gemaakt.",
+        "en": "No borderel has been made for this month (yet).",
+    },
+    "PAYMENT_NOT_POSITIVE": {
+        "nl": "Een betaling moet meer dan € 0,00 zijn.",
+        "en": "A payment must be more than €0.00.",
+    },
+    "PAYMENT_EXCEEDS_BALANCE": {
+        "nl": "De betaling is hoger dan het openstaande bedrag ({balance}).",
+        "en": "The payment is more than the balance due ({balance}).",
+    },
+    "PAYMENT_DATE_IN_FUTURE": {
+        "nl": "De betaaldatum mag niet in de toekomst liggen.",
+        "en": "The payment date cannot be in the future.",
+    },
     "INTERNAL_SERVER_ERROR": {
         "nl": "Er ging iets mis aan onze kant. Probeer het later opnieuw (referentie {reference}).",
         "en": "Something went wrong on our side. Please try again later (reference {reference}).",

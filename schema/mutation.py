@@ -6,6 +6,7 @@ import strawberry
 
 from .mutations import (
     accounts,
+    billing,
     colleagues,
     contract_links,
     inbox,
@@ -136,4 +137,19 @@ class Mutation:
         resolver=premium_overview.export_premium_overview,
         description="A link (5 minutes, this user only) to the premium overview of a month as "
         "an Excel file with the chosen columns, every row (D6, G5). Staff too.",
+    )
+    run_prolongation: billing.RunProlongationPayload = strawberry.mutation(
+        resolver=billing.run_prolongation,
+        description="Staff: make the borderels of a month (D3) and, with acceptgiro, their "
+        "invoices (D8). Idempotent: a borderel that exists is left as it is. Others: FORBIDDEN.",
+    )
+    register_payment: billing.RegisterPaymentPayload = strawberry.mutation(
+        resolver=billing.register_payment,
+        description="Staff: register a (partial) payment of an invoice, at most its balance (D8). "
+        "Others: FORBIDDEN.",
+    )
+    download_borderel: billing.DownloadBorderelPayload = strawberry.mutation(
+        resolver=billing.download_borderel,
+        description="A link (5 minutes, this user only) to a borderel as a .dat file in the "
+        "documented fixed-width layout (D7). Only with salary deduction.",
     )

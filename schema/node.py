@@ -11,6 +11,7 @@ from resolvers.errors import NotFound
 from .context import RequestContext
 from .ids import Node, split_id
 from .types.account_request import AccountRequest
+from .types.billing import borderel_node, invoice_node
 from .types.collectivity import Collectivity, Customer
 from .types.contract_link import ContractLink
 from .types.inbox import document_node, job_node
@@ -55,11 +56,13 @@ async def _account_request(context: RequestContext, key: int) -> Node | None:
 
 NODE_RESOLVERS: dict[str, Callable[[RequestContext, int], Awaitable[Node | None]]] = {
     "AccountRequest": _account_request,
+    "Borderel": borderel_node,
     "Collectivity": _collectivity,
     "ContractLink": _contract_link,
     "Customer": _customer,
     "Document": document_node,
     "InsuredPerson": _insured,
+    "Invoice": invoice_node,
     "Job": job_node,
     "User": _user,
 }

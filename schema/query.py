@@ -7,14 +7,16 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import collectivities, users
+from resolvers import borderels, collectivities, users
 from resolvers.errors import DomainError, ErrorCode
+from resolvers.months import parse_month
 
 from .context import RequestContext
 from .ids import Node, decode_id
 from .node import MAX_NODES, find_node, resolve_node
 from .pagination import Connection
 from .types.account_request import AccountRequest, account_requests
+from .types.billing import CorrectionDifferences, ProlongationDifferences
 from .types.collectivity import Collectivity
 from .types.user import User
 
@@ -84,3 +86,39 @@ class Query:
         async with info.context.db() as db:
             row = await collectivities.get_collectivity(db, actor, key)
         return Collectivity.from_row(row)
+
+    @strawberry.field(
+        description="D4: the corrections processed into a collectivity's borderel of a month, "
+        "per insured and corrected month, with totals. BORDEREL_NOT_MADE when that month has no "
+        "borderel; NOT_FOUND outside the scope (B3)."
+    )
+    async def correction_differences(
+        self,
+        info: Info,
+        collectivity_id: strawberry.ID,
+        month: Annotated[str, strawberry.argument(description='"YYYY-MM".')],
+    ) -> CorrectionDifferences:
+        actor = info.context.require_actor()
+        key = decode_id(collectivity_id, "Collectivity", "collectivity_id")
+        async with info.context.db() as db:
+            result = await borderels.correction_differences(db, actor, key, parse_month(month))
+        return CorrectionDifferences.of(result)
+
+    @strawberry.field(
+        description="D5: who was added, removed or changed in amount between the regular lines "
+        "of two months' borderels. BORDEREL_NOT_MADE when either month has no borderel."
+    )
+    async def prolongation_differences(
+        self,
+        info: Info,
+        collectivity_id: strawberry.ID,
+        from_month: Annotated[str, strawberry.argument(description='"YYYY-MM".')],
+        to_month: Annotated[str, strawberry.argument(description='"YYYY-MM".')],
+    ) -> ProlongationDifferences:
+        actor = info.context.require_actor()
+        key = decode_id(collectivity_id, "Collectivity", "collectivity_id")
+        first = parse_month(from_month, field="from_month")
+        last = parse_month(to_month, field="to_month")
+        async with info.context.db() as db:
+            result = await borderels.prolongation_differences(db, actor, key, first, last)
+        return ProlongationDifferences.of(result)

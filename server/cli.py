@@ -40,6 +40,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("migrate", help="bring the database schema up to date (Alembic)")
     commands.add_parser("demo", help="load the demo data (idempotent) and print the demo logins")
+    prolongation = commands.add_parser(
+        "prolongation",
+        help="make the borderels (and invoices) of a month for every salary-deduction "
+        "collectivity (D3); running a month again changes nothing",
+    )
+    prolongation.add_argument("--month", required=True, help="the month, YYYY-MM")
+    prolongation.add_argument(
+        "--collectivity",
+        action="append",
+        default=None,
+        metavar="NUMBER",
+        help="only this collectivity number (repeatable)",
+    )
     export = commands.add_parser("export-schema", help="write the GraphQL SDL (schema.graphql)")
     export.add_argument(
         "--output", default="schema.graphql", help="file to write, or - for standard output"
@@ -147,7 +160,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+async def _prolongation(settings: Settings, month_text: str, numbers: list[str] | None) -> int:
+    from resolvers.errors import DomainError
+    from resolvers.months import format_month, parse_month
+    from resolvers.prolongation_runs import collectivity_ids_by_number, prolong
+
+    from .app import billing_terms
+
+    engine = create_engine(settings.effective_database_url)
+    try:
+        await prepare_database(settings, engine)
+        sessionmaker = create_session_factory(engine)
+        clock = Clock()
+        try:
+            month = parse_month(month_text)
+            ids = None
+            if numbers:
+                async with sessionmaker() as db:
+                    ids = await collectivity_ids_by_number(db, numbers)
+            outcomes = await prolong(
+                sessionmaker,
+                month,
+                now=clock.now(),
+                today=clock.today(),
+                billing=billing_terms(settings),
+                collectivity_ids=ids,
+            )
+        except DomainError as error:
+            print(f"collectief: prolongation refused: {error.code.value}", file=sys.stderr)
+            return 2
+    finally:
+        await engine.dispose()
+    made = sum(o.made for o in outcomes)
+    failed = [o for o in outcomes if o.error is not None]
+    print(
+        f"Prolongation {format_month(month)}: {made} borderels made, "
+        f"{len(outcomes) - made - len(failed)} already there, {len(failed)} failed."
+    )
+    for outcome in failed:
+        print(f"  collectivity id {outcome.collectivity_id}: {outcome.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "prolongation":
+        return asyncio.run(_prolongation(settings, args.month, args.collectivity))
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
         print("Database schema is up to date.")

@@ -16,6 +16,7 @@ from ..context import RequestContext
 from ..ids import Node, encode_id
 from ..scalars import Money, Percentage
 from . import collectivity_admin, insured_details, insured_search, premium_overview
+from .billing import collectivity_borderels, collectivity_invoices
 from .enums import EmployerContributionKind, PaymentMethod, PremiumCollection
 from .inbox import collectivity_documents, collectivity_jobs
 
@@ -106,6 +107,16 @@ class Collectivity(Node):
         resolver=collectivity_documents,
         description="The inbox (F1): complete documents only (F2), newest first, with "
         "read/unread; totalCount with unreadOnly is the number of unread documents.",
+    )
+    borderels = strawberry.field(
+        resolver=collectivity_borderels,
+        description="The borderels (D3), newest month first. Only collectivities with salary "
+        "deduction have them.",
+    )
+    invoices = strawberry.field(
+        resolver=collectivity_invoices,
+        description="Invoices with status and balance, newest month first (D8). Only with "
+        "salary deduction and acceptgiro.",
     )
     jobs = strawberry.field(
         resolver=collectivity_jobs,
