@@ -103,6 +103,20 @@ def _account_values(
     return values
 
 
+def _exporter_values(get: Callable[[str], str | None]) -> dict[str, object]:
+    """E1: the allow-list of exporter plugins (entry-point names, case kept) and the time limit
+    of one export (seconds, 0.01 to 3600)."""
+    names = tuple(n.strip() for n in (get("EXPORTERS") or "").split(","))
+    if any(" " in n for n in names):
+        raise SettingsError(f"{PREFIX}EXPORTERS must be a comma-separated list without spaces inside")
+    return {
+        "exporters": tuple(dict.fromkeys(n for n in names if n)),
+        "export_timeout_seconds": _seconds(
+            "EXPORT_TIMEOUT_SECONDS", get("EXPORT_TIMEOUT_SECONDS"), 60.0
+        ),
+    }
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
     environment: str = "development"
@@ -145,6 +159,9 @@ class Settings:
     invoice_payment_days: int = 30
     reminder_payment_days: int = 14
     demand_payment_days: int = 14
+    # E1: plugin (entry-point) names to load; empty: every installed plugin.
+    exporters: tuple[str, ...] = ()
+    export_timeout_seconds: float = 60.0
 
     @property
     def is_production(self) -> bool:
@@ -222,6 +239,7 @@ class Settings:
         if log_format not in {"json", "text"}:
             raise SettingsError(f"{PREFIX}LOG_FORMAT must be json or text")
         values["log_format"] = log_format
+        values.update(_exporter_values(get))
         values.update(_mail_values(get))
         values.update(_account_values(get, bool(values["require_two_factor"])))
         values.update({k: v for k, v in overrides.items() if v is not None})
