@@ -1,10 +1,12 @@
 """Run every benchmark on fresh scratch databases and print the figures (``./dev bench``).
 
-    python bench/run.py [--backends sqlite,postgresql] [--rounds 200] [--excel-rounds 3] [--keep]
+    python bench/run.py [--backends sqlite,postgresql] [--rounds 200] [--excel-rounds 3]
+                        [--prolongation-rounds 5] [--keep]
 
 For each backend: a new database (a SQLite file under bench/results/, or a PostgreSQL database
 on COLLECTIEF_TEST_POSTGRES_URL's server), the large dataset from bench/generate.py, then each
-benchmark. Scratch databases are removed afterwards unless --keep is given.
+benchmark. Scratch databases are removed afterwards unless --keep is given. The prolongation
+benchmark runs last: it changes the data (a month of mutations, two borderels).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ if __package__ in (None, ""):
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench import excel_download, insured_page, insured_search
+from bench import excel_download, insured_page, insured_search, prolongation
 from bench.generate import generate
 from resolvers.clock import Clock
 from storage import create_engine
@@ -67,7 +69,9 @@ async def scratch_database(backend: str, keep: bool) -> AsyncIterator[str]:
                 await admin.close()
 
 
-async def bench_backend(backend: str, rounds: int, excel_rounds: int, keep: bool) -> list[str]:
+async def bench_backend(
+    backend: str, rounds: int, excel_rounds: int, keep: bool, prolongation_rounds: int = 5
+) -> list[str]:
     lines = []
     async with scratch_database(backend, keep) as url:
         engine = create_engine(url)
@@ -83,14 +87,17 @@ async def bench_backend(backend: str, rounds: int, excel_rounds: int, keep: bool
         lines.append(insured_page.report(url, await insured_page.run(url, rounds)))
         lines.append(insured_search.report(url, await insured_search.run(url, rounds)))
         lines.append(excel_download.report(url, await excel_download.run(url, excel_rounds)))
+        lines.append(prolongation.report(url, await prolongation.run(url, prolongation_rounds)))
         if keep:
             lines.append(f"kept: {url}")
     return lines
 
 
-async def main_async(backends: list[str], rounds: int, excel_rounds: int, keep: bool) -> None:
+async def main_async(
+    backends: list[str], rounds: int, excel_rounds: int, keep: bool, prolongation_rounds: int = 5
+) -> None:
     for backend in backends:
-        for line in await bench_backend(backend, rounds, excel_rounds, keep):
+        for line in await bench_backend(backend, rounds, excel_rounds, keep, prolongation_rounds):
             print(line, flush=True)
 
 
@@ -101,9 +108,20 @@ def main() -> None:
     parser.add_argument(
         "--excel-rounds", type=int, default=3, help="rounds of the Excel download benchmark"
     )
+    parser.add_argument(
+        "--prolongation-rounds", type=int, default=5, help="runs of each prolongation month"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
     args = parser.parse_args()
-    asyncio.run(main_async(args.backends.split(","), args.rounds, args.excel_rounds, args.keep))
+    asyncio.run(
+        main_async(
+            args.backends.split(","),
+            args.rounds,
+            args.excel_rounds,
+            args.keep,
+            args.prolongation_rounds,
+        )
+    )
 
 
 if __name__ == "__main__":
