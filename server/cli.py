@@ -101,6 +101,10 @@ def demo_logins_text(settings: Settings) -> str:
         "  - a pending account request waits for staff: log in as the staff user, accountRequests,",
         "    approveAccountRequest; follow the activation link from the mail to activateAccount",
         "  - requestPasswordReset for a demo address, then resetPassword with the mailed token",
+        "  - borderels: six months for 200101 and 200102, the last two with corrections",
+        "    (correctionDifferences, prolongationDifferences, downloadBorderel); invoices of",
+        "    200101: paid, one overdue with a reminder in the inbox, one open (staff:",
+        "    registerPayment, runProlongation)",
         f"  - mails are not sent in the demo: they are written to {outbox}/*.eml and their",
         "    links are logged",
     ]

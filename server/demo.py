@@ -53,6 +53,7 @@ from storage.enums import (
     UserStatus,
 )
 
+from .demo_billing import load_demo_billing
 from .synthetic_people import (
     Family,
     FamilyHistory,
@@ -301,6 +302,8 @@ async def load_demo_data(
                 if await _demo_present(fresh):
                     return await _summary(fresh, created=False)
             raise
+    await load_demo_billing(session_factory, today=today)
+    async with session_factory() as session:
         return await _summary(session, created=True)
 
 

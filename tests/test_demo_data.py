@@ -385,7 +385,7 @@ async def test_membership_history_looks_like_a_real_employers(
     assert deregistered | {m.insured_id for m in mutations if m.kind is MutationKind.MOVE} >= ended
 
 
-async def test_moved_families_left_200102_the_day_before_joining_200101(
+async def test_moved_families_left_one_collectivity_the_day_before_joining_the_other(
     session_factory: Factory, today: dt.date
 ) -> None:
     await load_demo_data(session_factory, today=today)
@@ -405,6 +405,72 @@ async def test_moved_families_left_200102_the_day_before_joining_200101(
 
     assert len({insured for insured, _ in moved}) >= 3
     for insured, move_date in moved:
-        mine = {number: e for e, number in enrollments if e.insured_id == insured}
-        assert mine["200102"].end_date == move_date - dt.timedelta(days=1)
-        assert mine["200101"].start_date == move_date
+        mine = [(number, e) for e, number in enrollments if e.insured_id == insured]
+        left = {n for n, e in mine if e.end_date == move_date - dt.timedelta(days=1)}
+        joined = {n for n, e in mine if e.start_date == move_date}
+        # From 200102 to 200101 in the history; one family the other way in the demo billing.
+        assert len(left) == len(joined) == 1
+        assert left | joined == {"200101", "200102"}
+
+
+async def test_d3_d8_demo_has_borderels_with_corrections_and_invoices_in_every_state(
+    session_factory: async_sessionmaker[AsyncSession], today: dt.date
+) -> None:
+    """Six months of borderels for the salary-deduction collectivities, the last two with real
+    corrections; paid invoices, an overdue one with a reminder letter, and an open one."""
+    from storage import Borderel, BorderelLine, Document, DunningNotice, Invoice
+    from storage.enums import BorderelLineKind, DocumentKind, InvoiceStatus
+
+    await load_demo_data(session_factory, today=today)
+    async with session_factory() as db:
+        numbers = dict(
+            (await db.execute(select(Collectivity.collectivity_number, Collectivity.id))).all()
+        )
+        months = {
+            number: sorted(
+                await db.scalars(
+                    select(Borderel.month).where(Borderel.collectivity_id == numbers[number])
+                )
+            )
+            for number in ("200101", "200102", "200201", "200202")
+        }
+        corrections = {
+            (collectivity_id, month): count
+            for collectivity_id, month, count in await db.execute(
+                select(Borderel.collectivity_id, Borderel.month, func.count())
+                .join(BorderelLine)
+                .where(BorderelLine.kind == BorderelLineKind.CORRECTION)
+                .group_by(Borderel.collectivity_id, Borderel.month)
+            )
+        }
+        invoices = list(
+            await db.scalars(
+                select(Invoice)
+                .where(Invoice.collectivity_id == numbers["200101"])
+                .order_by(Invoice.issue_date)
+            )
+        )
+        reminders = list(await db.scalars(select(DunningNotice)))
+        letters = list(
+            await db.scalars(
+                select(Document.kind).where(Document.collectivity_id == numbers["200101"])
+            )
+        )
+    this_month = today.replace(day=1)
+    assert len(months["200101"]) == 6
+    assert months["200101"][-1] == this_month
+    assert len(months["200102"]) == 6
+    assert months["200201"] == []  # individual payment: no borderels (D3)
+    previous = months["200101"][-2]
+    assert corrections.get((numbers["200101"], previous), 0) > 0  # the back-dated leave
+    assert corrections.get((numbers["200101"], this_month), 0) > 0  # the move, out of 200101
+    assert corrections.get((numbers["200102"], this_month), 0) > 0  # … and into 200102
+    assert len(invoices) == 6
+    statuses = [i.status for i in invoices]
+    assert statuses[0] is InvoiceStatus.PAID
+    assert statuses[-1] is InvoiceStatus.OPEN
+    overdue = [i for i in invoices if i.status is not InvoiceStatus.PAID and i.due_date < today]
+    assert len(overdue) == 1
+    assert [r.invoice_id for r in reminders] == [overdue[0].id]
+    assert DocumentKind.REMINDER in letters
+    assert letters.count(DocumentKind.INVOICE) == 6
