@@ -15,8 +15,10 @@ from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
+from exporters.registry import Registry
 from resolvers import colleagues, collectivities, insured_listing, staff_reads
 from resolvers.actor import Actor
+from resolvers.borderel_exports import builtin_registry
 from resolvers.clock import Clock
 from resolvers.errors import ErrorCode
 from resolvers.insured_listing import InsuredRow
@@ -62,6 +64,9 @@ class RequestContext:
     cookie_policy: CookiePolicy
     response: CookieJar
     rules: PortalRules = dataclasses.field(default_factory=PortalRules)
+    # E1: the exporters loaded at start (default: the built-ins) and one export's time limit.
+    exporters: Registry = dataclasses.field(default_factory=builtin_registry)
+    export_timeout: float = 60.0
     language: str = "nl"
     client_address: str | None = None
     actor: Actor | None = None

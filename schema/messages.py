@@ -305,6 +305,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "De betaaldatum mag niet in de toekomst liggen.",
         "en": "The payment date cannot be in the future.",
     },
+    # Payroll exports (E1-E3).
+    "EXPORTER_UNKNOWN": {
+        "nl": "Er is geen exportformaat {exporter}. Kies een van de formaten uit exporters.",
+        "en": "There is no export format {exporter}. Choose one of the formats in exporters.",
+    },
+    "EXPORT_OPTIONS_INVALID": {
+        "nl": "Exportformaat {exporter}, optie {option}: {reason}",
+        "en": "Export format {exporter}, option {option}: {reason}",
+    },
+    "EXPORT_FAILED": {
+        "nl": "Het exportformaat {exporter} kon het bestand niet maken; er is niets opgeslagen. "
+        "Probeer het later opnieuw of kies een ander formaat.",
+        "en": "The export format {exporter} could not make the file; nothing was stored. "
+        "Try again later or choose another format.",
+    },
+    "EMPLOYEE_NUMBER_MISSING": {
+        "nl": "{name} (polis {policy_number}) heeft geen werknemersnummer; vul het aan en "
+        "exporteer opnieuw.",
+        "en": "{name} (policy {policy_number}) has no employee number; add it and export again.",
+    },
+    "EXPORT_PROBLEM": {
+        "nl": "Exportformaat {exporter} kan dit borderel niet exporteren: {detail}",
+        "en": "Export format {exporter} cannot export this borderel: {detail}",
+    },
     "INTERNAL_SERVER_ERROR": {
         "nl": "Er ging iets mis aan onze kant. Probeer het later opnieuw (referentie {reference}).",
         "en": "Something went wrong on our side. Please try again later (reference {reference}).",

@@ -9,6 +9,7 @@ from .mutations import (
     billing,
     colleagues,
     contract_links,
+    exports,
     inbox,
     insured,
     premium_overview,
@@ -152,4 +153,11 @@ class Mutation:
         resolver=billing.download_borderel,
         description="A link (5 minutes, this user only) to a borderel as a .dat file in the "
         "documented fixed-width layout (D7). Only with salary deduction.",
+    )
+    export_borderel: exports.ExportBorderelPayload = strawberry.mutation(
+        resolver=exports.export_borderel,
+        description="Convert a borderel into a payroll system's import file with an exporter "
+        "(E1-E3): a link (5 minutes, this user only) and an inbox document of kind EXPORT, or "
+        "the problems to fix first (e.g. insured without an employee number). The exporter and "
+        "options are remembered for the collectivity. Only with salary deduction.",
     )

@@ -18,6 +18,7 @@ from .pagination import Connection
 from .types.account_request import AccountRequest, account_requests
 from .types.billing import CorrectionDifferences, ProlongationDifferences
 from .types.collectivity import Collectivity
+from .types.exports import Exporter, exporters
 from .types.user import User
 
 Info = strawberry.Info[RequestContext, None]
@@ -52,6 +53,12 @@ class Query:
         resolver=account_requests,
         description="Staff: requests for main-user accounts, oldest first (A1). FORBIDDEN for "
         "anyone else.",
+    )
+
+    exporters: list[Exporter] = strawberry.field(
+        resolver=exporters,
+        description="The payroll export formats this server offers (E1, E2), by name: built-ins "
+        "and allowed plugins that loaded.",
     )
 
     @strawberry.field(description="The logged-in user. UNAUTHENTICATED when not logged in.")

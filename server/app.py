@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from exporters.registry import Registry, load_exporters
 from resolvers.clock import Clock
 from resolvers.download_links import DownloadLinks, derive_key
 from resolvers.email_policy import EmailPolicy
@@ -45,6 +46,8 @@ class Services:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     clock: Clock
+    # E1: the payroll exporters loaded once at start.
+    exporters: Registry
 
 
 SERVICES = web.AppKey("services", Services)
@@ -72,10 +75,27 @@ async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
         )
 
 
+def load_registry(settings: Settings) -> Registry:
+    """E1: the built-ins and the allowed plugins (``COLLECTIEF_EXPORTERS``; empty: all), each
+    failure logged with the plugin's name and error; never raises because of a plugin."""
+    registry = load_exporters(settings.exporters or None)
+    for failure in registry.failures:
+        log.warning(
+            "exporter plugin not loaded",
+            extra={"plugin": failure.plugin, "error": failure.error},
+        )
+    return registry
+
+
 def create_app(
-    settings: Settings, *, engine: AsyncEngine | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    clock: Clock | None = None,
+    exporters: Registry | None = None,
 ) -> web.Application:
-    """Build the application. ``engine`` and ``clock`` can be handed in (tests, tools)."""
+    """Build the application. ``engine``, ``clock`` and the exporter registry can be handed in
+    (tests, tools); otherwise the exporters are loaded from the settings at start."""
     app = web.Application(client_max_size=1024 * 1024, middlewares=[json_errors])
     clock = clock or Clock()
 
@@ -88,6 +108,7 @@ def create_app(
             engine=the_engine,
             sessionmaker=create_session_factory(the_engine),
             clock=clock,
+            exporters=exporters or await asyncio.to_thread(load_registry, settings),
         )
         app[SERVICES] = services
         totp_key = await asyncio.to_thread(load_totp_key, settings)
@@ -178,6 +199,8 @@ def _graphql_view(services: Services, rules: PortalRules) -> CollectiefGraphQLVi
         ),
         trusted_proxy_count=settings.trusted_proxy_count,
         rules=rules,
+        exporters=services.exporters,
+        export_timeout=settings.export_timeout_seconds,
     )
 
 

@@ -9,6 +9,7 @@ from cross_web import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.aiohttp.views import GraphQLView
 
+from exporters.registry import Registry
 from resolvers.clock import Clock
 from resolvers.rules import PortalRules
 from resolvers.sessions import SessionPolicy, authenticate
@@ -31,6 +32,8 @@ class CollectiefGraphQLView(GraphQLView[RequestContext, None]):
         cookie_policy: CookiePolicy,
         trusted_proxy_count: int,
         rules: PortalRules,
+        exporters: Registry,
+        export_timeout: float,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -40,6 +43,8 @@ class CollectiefGraphQLView(GraphQLView[RequestContext, None]):
         self.cookie_policy = cookie_policy
         self.trusted_proxy_count = trusted_proxy_count
         self.rules = rules
+        self.exporters = exporters
+        self.export_timeout = export_timeout
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -63,6 +68,8 @@ class CollectiefGraphQLView(GraphQLView[RequestContext, None]):
             session_policy=self.session_policy,
             cookie_policy=self.cookie_policy,
             rules=self.rules,
+            exporters=self.exporters,
+            export_timeout=self.export_timeout,
             response=response,
             language=language,
             client_address=client_address(request, self.trusted_proxy_count),

@@ -18,6 +18,7 @@ from ..scalars import Money, Percentage
 from . import collectivity_admin, insured_details, insured_search, premium_overview
 from .billing import collectivity_borderels, collectivity_invoices
 from .enums import EmployerContributionKind, PaymentMethod, PremiumCollection
+from .exports import collectivity_exporter_choice
 from .inbox import collectivity_documents, collectivity_jobs
 
 
@@ -117,6 +118,11 @@ class Collectivity(Node):
         resolver=collectivity_invoices,
         description="Invoices with status and balance, newest month first (D8). Only with "
         "salary deduction and acceptgiro.",
+    )
+    exporter_choice = strawberry.field(
+        resolver=collectivity_exporter_choice,
+        description="The exporter and options this collectivity used for its last export (E), "
+        "the defaults of exportBorderel; null before the first.",
     )
     jobs = strawberry.field(
         resolver=collectivity_jobs,
