@@ -108,7 +108,9 @@ def _exporter_values(get: Callable[[str], str | None]) -> dict[str, object]:
     of one export (seconds, 0.01 to 3600)."""
     names = tuple(n.strip() for n in (get("EXPORTERS") or "").split(","))
     if any(" " in n for n in names):
-        raise SettingsError(f"{PREFIX}EXPORTERS must be a comma-separated list without spaces inside")
+        raise SettingsError(
+            f"{PREFIX}EXPORTERS must be a comma-separated list without spaces inside"
+        )
     return {
         "exporters": tuple(dict.fromkeys(n for n in names if n)),
         "export_timeout_seconds": _seconds(
