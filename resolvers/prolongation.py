@@ -202,7 +202,9 @@ async def make_borderel(
     for row in rows:
         row["borderel_id"] = borderel.id
     if rows:
-        await db.execute(insert(BorderelLine), rows)
+        # A Core insert: half the time of the ORM's bulk insert (no per-row ORM bookkeeping; the
+        # rows' keys are the column names).
+        await db.execute(insert(BorderelLine.__table__), rows)
     if after_borderel is not None:
         await after_borderel(db, borderel, year)
     try:
