@@ -37,7 +37,15 @@ from .hookspecs import ENTRY_POINT_GROUP, PLUGIN_API_VERSION, PROJECT_NAME
 logger = logging.getLogger("collectief.exporters")
 
 # The built-in exporters: modules with a ``collectief_register_exporters`` hookimpl.
-BUILTINS: tuple[str, ...] = ("exporters.raet",)
+BUILTINS: tuple[str, ...] = (
+    "exporters.raet",
+    "exporters.raet_ema",
+    "exporters.nmbrs",
+    "exporters.loket",
+    "exporters.afas",
+    "exporters.generic_csv",
+    "exporters.excel",
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

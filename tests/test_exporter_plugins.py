@@ -60,6 +60,11 @@ def failures_of(registry: Any, plugin: str) -> list[str]:
     return [failure.error for failure in registry.failures if failure.plugin == plugin]
 
 
+def builtin_providers() -> dict[str, str]:
+    """The built-in exporters (RAET and the E4 formats) by name, with their modules."""
+    return dict(load_exporters(allow=set()).providers)
+
+
 # ---- loading (E1) ------------------------------------------------------------------------------
 
 
@@ -81,7 +86,7 @@ def test_example_package_is_discovered_through_its_entry_point(example_installed
     registry = load_exporters(allow={"hello"})
     hello = registry.get("hello")
     assert type(hello).__module__ == "collectief_exporter_example"
-    assert registry.providers == {"raet": "exporters.raet", "hello": "hello"}
+    assert registry.providers == {**builtin_providers(), "hello": "hello"}
     assert registry.failures == ()
 
 
@@ -96,7 +101,7 @@ def test_allow_list_loads_only_the_named_plugins(fake_plugins: FakePlugins) -> N
 
     registry = load_exporters(allow={"alpha", "ghost"})
 
-    assert set(registry.exporters) == {"raet", "alpha"}
+    assert set(registry.exporters) == {*builtin_providers(), "alpha"}
     assert "beta" in registry.not_allowed
     assert alpha in sys.modules
     assert beta not in sys.modules  # not even imported
@@ -197,7 +202,7 @@ def test_broken_plugin_is_reported_and_skipped(
     [error] = failures_of(registry, "broken")
     assert error.startswith(expected), error
     assert "broken" not in registry.providers.values()
-    assert {"raet", "good"} == set(registry.exporters)
+    assert {*builtin_providers(), "good"} == set(registry.exporters)
     assert failures_of(registry, "good") == []
 
 

@@ -1,0 +1,110 @@
+"""Loket.nl variable data: premium to deduct and employer contribution per employee (E4).
+
+The layout is in ``docs/formats/loket.md``. Public (REFERENCE.md): a template whose columns A–E
+identify the employee and whose columns from F hold component numbers (in row 5), converted to CSV
+and imported per period.
+
+Ours: what rows 1–4 and columns A–E hold (title, employer, period, component titles; Werkgever,
+Werknemer, Naam, Dienstverband, Periode), semicolon CSV with CRLF, every row seven fields; F the
+premium to deduct and G the employer contribution; one file is one period, the borderel's month,
+so corrections are summed into it; a zero value is an empty cell and a row with two zeros is left
+out; Naam is the policyholder's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, BinaryIO
+
+from . import payroll
+from .borderel import Borderel
+from .exporter import BaseExporter, Option, Problem
+from .hookspecs import hookimpl
+
+TITLE = "Variabele gegevens"
+IDENTIFYING = ("Werkgever", "Werknemer", "Naam", "Dienstverband", "Periode")
+DEDUCTION_TITLE = "Inhouding premie zorgverzekering"
+CONTRIBUTION_TITLE = "Werkgeversbijdrage zorgverzekering"
+_TEXT = r"[^;\"\x00-\x1f\x7f-\x9f]"
+
+
+class LoketExporter(BaseExporter):
+    name = "loket"
+    title = "Loket.nl: premium and employer contribution (variable data)"
+    extension = "csv"
+    media_type = "text/csv"
+    options = (
+        Option.string(
+            "employer_number",
+            "Employer (werkgever) number in Loket.nl, column A and row 2; may stay empty.",
+            default="",
+            pattern=f"{_TEXT}{{0,20}}",
+        ),
+        Option.string(
+            "employment",
+            "Employment (dienstverband) number, column D.",
+            default="1",
+            pattern=f"{_TEXT}{{0,10}}",
+        ),
+        Option.string(
+            "deduction_component",
+            "Component number (column F, row 5) of the premium to deduct from salary.",
+            default=payroll.DEDUCTION_CODE,
+            pattern=f"{_TEXT}{{1,20}}",
+        ),
+        Option.string(
+            "contribution_component",
+            "Component number (column G, row 5) of the employer contribution.",
+            default=payroll.CONTRIBUTION_CODE,
+            pattern=f"{_TEXT}{{1,20}}",
+        ),
+        payroll.decimal_separator_option(","),
+        Option.choice(
+            "encoding",
+            "Character encoding ('utf-8-sig' = UTF-8 with a byte order mark).",
+            choices=("utf-8", "utf-8-sig", "cp1252"),
+            default="cp1252",
+        ),
+        Option.boolean("zero_amounts", "Also write values of 0.00.", default=False),
+    )
+
+    def problems(self, borderel: Borderel, options: Mapping[str, Any]) -> list[Problem]:
+        encoding = options["encoding"]
+        found = payroll.option_problems(
+            options,
+            ("employer_number", "employment", "deduction_component", "contribution_component"),
+            encoding,
+        )
+        return found + payroll.employee_number_problems(
+            borderel, payroll.text_check(encoding, forbidden=';"')
+        )
+
+    def write(self, borderel: Borderel, options: Mapping[str, Any], stream: BinaryIO) -> None:
+        separator = options["decimal_separator"]
+        zero_amounts = options["zero_amounts"]
+        employer, employment = options["employer_number"], options["employment"]
+        period = f"{borderel.month.year}-{borderel.month.month:02d}"
+        blank = ("",) * 5
+        rows: list[tuple[str, ...]] = [
+            (TITLE, borderel.customer_name, "", "", "", "", ""),
+            ("Werkgever", employer, "", "", "", "", ""),
+            ("Periode", period, "", "", "", "", ""),
+            (*blank, DEDUCTION_TITLE, CONTRIBUTION_TITLE),
+            (*IDENTIFYING, options["deduction_component"], options["contribution_component"]),
+        ]
+        for row in payroll.employee_amounts(borderel, corrections_in_period=False):
+            if not (row.deduction or row.contribution or zero_amounts):
+                continue
+            values = tuple(
+                payroll.money(amount, separator) if amount or zero_amounts else ""
+                for amount in (row.deduction, row.contribution)
+            )
+            rows.append(
+                (employer, row.number, row.insured.display_name, employment, period, *values)
+            )
+        payroll.write_text(stream, payroll.csv_text(rows, ";"), options["encoding"])
+
+
+@hookimpl
+def collectief_register_exporters() -> list[LoketExporter]:
+    return [LoketExporter()]
