@@ -144,6 +144,15 @@ PRODUCT_CODES = ProductCodes(
 )
 
 
+def demo_years(today: dt.date) -> tuple[int, ...]:
+    """The contract and tariff years of the demo: last year and this one, and from November on
+    next year too (contracts and premiums are renewed in November, so the prolongation run for
+    January can be tried in December)."""
+    if today.month >= 11:
+        return (today.year - 1, today.year, today.year + 1)
+    return (today.year - 1, today.year)
+
+
 def monthly_premium(product: CatalogueProduct, year: int, this_year: int) -> Decimal:
     """The product's monthly premium in ``year``; years before last year are 4 % cheaper each."""
     if year >= this_year:
@@ -387,7 +396,7 @@ async def _load(
     totp_cipher: TotpCipher | None,
 ) -> None:
     this_year = today.year
-    years = (this_year - 1, this_year)
+    years = demo_years(today)
     two_years_ago = add_months(today.replace(day=1), -24)
 
     customers = {

@@ -46,3 +46,35 @@ def test_h2_port_in_use_is_a_message(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "address is in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_d3_prolongation_command_makes_a_month_once_and_refuses_bad_months(
+    tmp_path: Path,
+) -> None:
+    """`collectief prolongation --month` (for cron) on the demo data, on the embedded SQLite."""
+    from resolvers.clock import Clock
+    from resolvers.months import add_months, format_month
+
+    assert _collectief("demo", env={}, tmp_path=tmp_path).returncode == 0
+    this_month = Clock().today().replace(day=1)
+    again = _collectief(
+        "prolongation", "--month", format_month(this_month), env={}, tmp_path=tmp_path
+    )
+    assert again.returncode == 0, again.stderr
+    assert "0 borderels made" in again.stdout  # the demo made this month already
+    coming = format_month(add_months(this_month, 1))
+    made = _collectief(
+        "prolongation", "--month", coming, "--collectivity", "200101", env={}, tmp_path=tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    assert f"Prolongation {coming}: 1 borderels made, 0 already there, 0 failed." in made.stdout
+    for args, code in (
+        (["--month", format_month(add_months(this_month, 2))], "MONTH_OUT_OF_RANGE"),
+        (["--month", "2026-13"], "INVALID_MONTH"),
+        (["--month", coming, "--collectivity", "200201"], "BORDEREL_NEEDS_SALARY_DEDUCTION"),
+        (["--month", coming, "--collectivity", "999999"], "NOT_FOUND"),
+    ):
+        refused = _collectief("prolongation", *args, env={}, tmp_path=tmp_path)
+        assert refused.returncode == 2, args
+        assert code in refused.stderr
+        assert "Traceback" not in refused.stderr

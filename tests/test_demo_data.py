@@ -21,6 +21,7 @@ from server.demo import (
     DEMO_TOTP_SECRET,
     DEMO_TWO_FACTOR_EMAIL,
     DemoSummary,
+    demo_years,
     load_demo_data,
 )
 from storage import (
@@ -214,7 +215,7 @@ async def test_collectivities_with_their_contract_terms(
     assert terms == {
         (number, year): (*shape, dt.date(year, 1, 1), dt.date(year, 12, 31))
         for number, shape in expected.items()
-        for year in (today.year - 1, today.year)
+        for year in demo_years(today)
     } | {("200202", today.year): (*new, dt.date(today.year, 1, 1), dt.date(today.year, 12, 31))}
 
 
@@ -318,9 +319,8 @@ async def test_products_and_tariffs_for_last_and_this_year(
     }
     assert not products["Tand 500"].free_for_children
     premiums = {(name, year): premium for name, year, premium in tariffs}
-    assert set(premiums) == {
-        (name, year) for name in products for year in (today.year - 1, today.year)
-    }
+    assert set(premiums) == {(name, year) for name in products for year in demo_years(today)}
+    assert demo_years(today) == (2025, 2026, 2027)  # in December next year's terms are known
     assert premiums["Basisverzekering Natura", today.year - 1] == Decimal("150.00")
     assert premiums["Basisverzekering Natura", today.year] == Decimal("158.00")
 
