@@ -35,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
+from exporters.borderel import Borderel as BorderelModel
 from exporters.exporter import Exporter, InvalidOptions, Problem, UnknownExporter
 from exporters.registry import Registry, load_exporters
 from exporters.running import ExportFailed, run_export
@@ -163,6 +164,25 @@ async def remember_choice(
         set_={"exporter": exporter, "options": dict(options), "updated_at": now},
     )
     await db.execute(statement)
+
+
+async def borderel_model_by_number(
+    db: AsyncSession, collectivity_number: str, month: dt.date
+) -> BorderelModel:
+    """For the command line (no actor: whoever runs it reaches the database anyway): the
+    stored borderel of a collectivity and month as the exporters' model. NOT_FOUND for an
+    unknown collectivity, BORDEREL_NOT_MADE when that month has no borderel."""
+    collectivity_id = await db.scalar(
+        select(Collectivity.id).where(Collectivity.collectivity_number == collectivity_number)
+    )
+    if collectivity_id is None:
+        raise DomainError(ErrorCode.NOT_FOUND, field="collectivity")
+    borderel = await db.scalar(
+        select(Borderel).where(Borderel.collectivity_id == collectivity_id, Borderel.month == month)
+    )
+    if borderel is None:
+        raise DomainError(ErrorCode.BORDEREL_NOT_MADE, field="month")
+    return await borderel_model(db, borderel)
 
 
 def export_filename(exporter: Exporter, collectivity: Collectivity, borderel: Borderel) -> str:

@@ -57,6 +57,29 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--output", default="schema.graphql", help="file to write, or - for standard output"
     )
+    commands.add_parser(
+        "exporters", help="list the loaded payroll exporters and the plugins that failed (E1)"
+    )
+    convert = commands.add_parser(
+        "export",
+        help="convert a stored borderel or a .dat file into a payroll format (E1-E3); "
+        "nothing is written when the exporter reports problems",
+    )
+    convert.add_argument("--exporter", required=True, help="exporter name, e.g. raet")
+    source = convert.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dat", metavar="FILE", help="a borderel .dat file (downloadBorderel)")
+    source.add_argument(
+        "--collectivity", metavar="NUMBER", help="the stored borderel of this collectivity"
+    )
+    convert.add_argument("--month", help="with --collectivity: the borderel's month, YYYY-MM")
+    convert.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an exporter option (repeatable), e.g. identification=12345678",
+    )
+    convert.add_argument("--output", required=True, help="file to write, or - for standard output")
     return parser
 
 
@@ -206,7 +229,31 @@ async def _prolongation(settings: Settings, month_text: str, numbers: list[str] 
     return 1 if failed else 0
 
 
+def _exports(args: argparse.Namespace, settings: Settings) -> int:
+    from . import export_commands
+
+    try:
+        if args.command == "exporters":
+            return export_commands.list_exporters(settings)
+        return asyncio.run(
+            export_commands.export(
+                settings,
+                exporter_name=args.exporter,
+                dat=args.dat,
+                collectivity=args.collectivity,
+                month=args.month,
+                option_pairs=args.option,
+                output=args.output,
+            )
+        )
+    except export_commands.CommandError as error:
+        print(f"collectief: {error}", file=sys.stderr)
+        return 2
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command in ("exporters", "export"):
+        return _exports(args, settings)
     if args.command == "prolongation":
         return asyncio.run(_prolongation(settings, args.month, args.collectivity))
     if args.command == "migrate":
