@@ -388,3 +388,53 @@ async def test_e1_a_plugin_that_raises_or_hangs_is_export_failed_and_the_server_
         result = await export(api, token, borderel, exporter="raet", options=[IDENTIFICATION])
         assert result["userErrors"] == []
         assert await stored(session_factory) == (1, 1)
+
+
+async def test_e1_two_users_exporting_at_once_leave_one_remembered_choice(
+    api: Api, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    cast, borderels = await borderels_made(api, session_factory, numbered=True)
+    borderel = borderels[cast.x1.id]
+    main = await api.login(cast.main_x1.email)
+    colleague = await api.login(cast.colleague_x1.email)
+    results = await asyncio.gather(
+        export(api, main, borderel, exporter="raet", options=[IDENTIFICATION]),
+        export(
+            api,
+            colleague,
+            borderel,
+            exporter="raet",
+            options=[{"name": "identification", "value": "87654321"}],
+        ),
+    )
+    assert [r["userErrors"] for r in results] == [[], []]
+    async with session_factory() as db:
+        [choice] = list(await db.scalars(select(ExporterChoice)))
+    assert choice.collectivity_id == cast.x1.id
+    assert choice.options["identification"] in {"12345678", "87654321"}
+
+
+async def test_e1_a_plugin_that_cannot_load_is_logged_and_the_server_starts(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FixedClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    allow = dataclasses.replace(settings, exporters=("not-installed",))
+    cast = await make_employers(session_factory)
+    with caplog.at_level("WARNING", logger="collectief.server"):
+        app = create_app(allow, engine=engine, clock=clock)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+    try:
+        async with ClientSession() as http:
+            api = Api(base_url=str(server.make_url("")).rstrip("/"), http=http)
+            token = await api.login(cast.main_x1.email)
+            listed = payload_of(await api.gql(EXPORTERS, token=token), "exporters")
+    finally:
+        await server.close()
+    assert "raet" in [e["name"] for e in listed]
+    [record] = [r for r in caplog.records if r.getMessage() == "exporter plugin not loaded"]
+    assert record.plugin == "not-installed"  # type: ignore[attr-defined]
+    assert "not installed" in record.error  # type: ignore[attr-defined]
