@@ -152,6 +152,7 @@ async def _job_runner(app: web.Application) -> AsyncIterator[None]:
         poll_seconds=settings.job_poll_seconds,
         enabled=settings.run_jobs,
         daily=schedule_daily,
+        lease=dt.timedelta(seconds=settings.job_lease_seconds),
     ) as runner:
         if runner is not None:
             app[JOB_RUNNER] = runner

@@ -235,12 +235,15 @@ async def job_runner(
     poll_seconds: float,
     enabled: bool = True,
     daily: Daily | None = None,
+    lease: dt.timedelta = job_queue.LEASE,
 ) -> AsyncIterator[JobRunner | None]:
     """The runner of this process, running while in the block (None when disabled)."""
     if not enabled:
         yield None
         return
-    runner = JobRunner(sessionmaker, clock, handlers, poll_seconds=poll_seconds, daily=daily)
+    runner = JobRunner(
+        sessionmaker, clock, handlers, poll_seconds=poll_seconds, daily=daily, lease=lease
+    )
     await runner.start()
     try:
         yield runner

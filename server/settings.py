@@ -140,6 +140,9 @@ class Settings:
     totp_key: str = ""
     secret_key: str = dataclasses.field(default="", repr=False)
     job_poll_seconds: float = 1.0
+    # H4: how long a claimed job stays a worker's without a heartbeat (a killed worker's job is
+    # taken over after it); renewed every third of it while the job runs.
+    job_lease_seconds: float = 600.0
     run_jobs: bool = True
     trusted_proxy_count: int = 0
     log_level: str = "INFO"
@@ -202,6 +205,7 @@ class Settings:
         values["totp_key"] = get("TOTP_KEY") or ""
         values["secret_key"] = get("SECRET_KEY") or ""
         values["job_poll_seconds"] = _seconds("JOB_POLL_SECONDS", get("JOB_POLL_SECONDS"))
+        values["job_lease_seconds"] = _seconds("JOB_LEASE_SECONDS", get("JOB_LEASE_SECONDS"), 600.0)
         raw = get("RUN_JOBS")
         values["run_jobs"] = True if raw is None else _bool("RUN_JOBS", raw)
         raw = get("COOKIE_SECURE")
