@@ -27,7 +27,7 @@ if __package__ in (None, ""):
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench import excel_download, insured_page, insured_search, prolongation
+from bench import excel_download, exporters, insured_page, insured_search, prolongation
 from bench.generate import generate
 from resolvers.clock import Clock
 from storage import create_engine
@@ -94,8 +94,16 @@ async def bench_backend(
 
 
 async def main_async(
-    backends: list[str], rounds: int, excel_rounds: int, keep: bool, prolongation_rounds: int = 5
+    backends: list[str],
+    rounds: int,
+    excel_rounds: int,
+    keep: bool,
+    prolongation_rounds: int = 5,
+    exporter_rounds: int = 3,
 ) -> None:
+    if exporter_rounds:  # no database: the borderel model is built in memory
+        result = await asyncio.to_thread(exporters.run, 50_000, exporter_rounds)
+        print(exporters.report(result), flush=True)
     for backend in backends:
         for line in await bench_backend(backend, rounds, excel_rounds, keep, prolongation_rounds):
             print(line, flush=True)
@@ -111,6 +119,9 @@ def main() -> None:
     parser.add_argument(
         "--prolongation-rounds", type=int, default=5, help="runs of each prolongation month"
     )
+    parser.add_argument(
+        "--exporter-rounds", type=int, default=3, help="rounds of the exporter benchmark (0: skip)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
     args = parser.parse_args()
     asyncio.run(
@@ -120,6 +131,7 @@ def main() -> None:
             args.excel_rounds,
             args.keep,
             args.prolongation_rounds,
+            args.exporter_rounds,
         )
     )
 
