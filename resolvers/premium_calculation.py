@@ -27,7 +27,6 @@ from .premiums import (
     Period,
     PremiumLine,
     apply_contribution,
-    billable_days,
     liable_from,
     month_bounds,
     premium_for_days,
@@ -99,20 +98,23 @@ def compute_month(
 ) -> list[Computed]:
     """Every insured × product line of ``month`` for these members, contributions applied."""
     first, last = month_bounds(month)
+    days_in_month = (last - first).days + 1
     computed: list[Computed] = []
     for member in members:
         memberships = [m for m in member.memberships if _overlaps(m, first, last)]
         if not memberships:
             continue
+        # Products free for children are due from the 1st of the month after the 18th birthday.
+        liable: Period = (liable_from(member.birth_date, free_for_children=True) or first, None)
         days: dict[int, int] = {}
         for product_id, coverage in member.coverages:
             if not _overlaps(coverage, first, last):
                 continue
-            product = products[product_id]
-            due = liable_from(member.birth_date, free_for_children=product.free_for_children)
-            extra: list[Period] = [] if due is None else [(due, None)]
-            counted = sum(billable_days(first, [m, coverage, *extra]) for m in memberships)
-            days[product_id] = min(days.get(product_id, 0) + counted, (last - first).days + 1)
+            if products[product_id].free_for_children:
+                counted = sum(_days(first, last, m, coverage, liable) for m in memberships)
+            else:
+                counted = sum(_days(first, last, m, coverage) for m in memberships)
+            days[product_id] = min(days.get(product_id, 0) + counted, days_in_month)
         lines = [
             Computed(
                 member.insured_id,
@@ -131,12 +133,24 @@ def compute_month(
             )
         ]
         if member.relation is Relation.POLICYHOLDER:
-            member_days = sum(billable_days(first, [m]) for m in memberships)
+            member_days = sum(_days(first, last, m) for m in memberships)
             lines = _with_contribution(lines, terms, member_days)
         elif terms.contribution_kind is EmployerContributionKind.PERCENTAGE:
             lines = _with_contribution(lines, terms, 0)
         computed += lines
     return computed
+
+
+def _days(first: dt.date, last: dt.date, *periods: Period) -> int:
+    """``premiums.billable_days`` for the month [first, last] (worked out once per month, not per
+    call: the run counts days for every member, membership and coverage)."""
+    start, end = first, last
+    for period_start, period_end in periods:
+        if period_start > start:
+            start = period_start
+        if period_end is not None and period_end < end:
+            end = period_end
+    return max((end - start).days + 1, 0)
 
 
 def _product_order(product: ProductFacts) -> tuple[int, str]:
@@ -152,4 +166,7 @@ def _with_contribution(lines: Sequence[Computed], terms: Terms, days: int) -> li
         percentage=terms.contribution_percentage,
         policyholder_days=days,
     )
-    return [dataclasses.replace(c, line=line) for c, line in zip(lines, contributed, strict=True)]
+    return [
+        Computed(c.insured_id, c.policy_id, c.product_id, line)
+        for c, line in zip(lines, contributed, strict=True)
+    ]
