@@ -1,12 +1,14 @@
 """Run every benchmark on fresh scratch databases and print the figures (``./dev bench``).
 
     python bench/run.py [--backends sqlite,postgresql] [--rounds 200] [--excel-rounds 3]
-                        [--prolongation-rounds 5] [--keep]
+                        [--prolongation-rounds 5] [--load-seconds 60] [--load-clients 20] [--keep]
 
 For each backend: a new database (a SQLite file under bench/results/, or a PostgreSQL database
 on COLLECTIEF_TEST_POSTGRES_URL's server), the large dataset from bench/generate.py, then each
 benchmark. Scratch databases are removed afterwards unless --keep is given. The prolongation
-benchmark runs last: it changes the data (a month of mutations, two borderels).
+benchmark runs last: it changes the data (a month of mutations, two borderels). Then the load test
+(bench/load.py) runs on a scratch database of its own with the demo data (``--load-seconds 0``
+skips it).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ if __package__ in (None, ""):
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench import excel_download, exporters, insured_page, insured_search, prolongation
+from bench import excel_download, exporters, insured_page, insured_search, load, prolongation
 from bench.generate import generate
 from resolvers.clock import Clock
 from storage import create_engine
@@ -93,6 +95,14 @@ async def bench_backend(
     return lines
 
 
+async def load_backend(backend: str, seconds: float, clients: int) -> list[str]:
+    """The load test (issue 7) on a scratch database of ``backend`` with the demo data."""
+    async with scratch_database(backend, keep=False) as url:
+        await asyncio.to_thread(load.load_demo, url)
+        results, elapsed = await load.run(url, seconds, clients)
+    return load.report(results, elapsed, clients, f"{backend} (demo data)")
+
+
 async def main_async(
     backends: list[str],
     rounds: int,
@@ -100,6 +110,8 @@ async def main_async(
     keep: bool,
     prolongation_rounds: int = 5,
     exporter_rounds: int = 3,
+    load_seconds: float = 60,
+    load_clients: int = 20,
 ) -> None:
     if exporter_rounds:  # no database: the borderel model is built in memory
         result = await asyncio.to_thread(exporters.run, 50_000, exporter_rounds)
@@ -107,6 +119,9 @@ async def main_async(
     for backend in backends:
         for line in await bench_backend(backend, rounds, excel_rounds, keep, prolongation_rounds):
             print(line, flush=True)
+        if load_seconds > 0:
+            for line in await load_backend(backend, load_seconds, load_clients):
+                print(line, flush=True)
 
 
 def main() -> None:
@@ -122,6 +137,10 @@ def main() -> None:
     parser.add_argument(
         "--exporter-rounds", type=int, default=3, help="rounds of the exporter benchmark (0: skip)"
     )
+    parser.add_argument(
+        "--load-seconds", type=float, default=60, help="length of the load test (0: skip)"
+    )
+    parser.add_argument("--load-clients", type=int, default=20, help="clients of the load test")
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
     args = parser.parse_args()
     asyncio.run(
@@ -132,6 +151,8 @@ def main() -> None:
             args.keep,
             args.prolongation_rounds,
             args.exporter_rounds,
+            args.load_seconds,
+            args.load_clients,
         )
     )
 
