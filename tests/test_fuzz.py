@@ -13,13 +13,13 @@ text in any message (unless the request itself carried it); a negative document 
 whole (``data`` null) with GRAPHQL_VALIDATION_FAILED, GRAPHQL_PARSE_FAILED or QUERY_TOO_COMPLEX.
 Afterwards the server's log must hold no ``unexpected error`` and the session must still work.
 
-Short run (part of the suite: 2 examples per operation and mode, ~220 operations, ~40 s):
+Short run (part of the suite: 2 examples per operation and mode, ~150 operations, ~32 s):
 
     .venv/bin/pytest tests/test_fuzz.py -q
 
 Long run (≥ 1,000 operations; results in docs/reliability.md):
 
-    COLLECTIEF_FUZZ_EXAMPLES=15 .venv/bin/pytest tests/test_fuzz.py -q -s
+    COLLECTIEF_FUZZ_EXAMPLES=20 .venv/bin/pytest tests/test_fuzz.py -q -s
 
 Mail goes to the server's outbox directory (no SMTP host is configured), so nothing leaves the
 machine. The server runs on its embedded SQLite database in a temporary directory.
@@ -224,9 +224,6 @@ class Tally:
             self.codes[f"userErrors:{match.group(1)}"] += 1
 
 
-TALLY = Tally()
-
-
 def fuzz_operation(
     operation: Any,
     mode: GenerationMode,
@@ -234,6 +231,7 @@ def fuzz_operation(
     http: requests.Session,
     token: str,
     spare: list[str],
+    tally: Tally,
 ) -> None:
     """``EXAMPLES`` generated cases of one operation, each sent and checked."""
     is_logout = operation.label == "Mutation.logout"
@@ -252,7 +250,7 @@ def fuzz_operation(
         response = case.call(base_url=url, session=http, headers=headers)
         # A case falls back to positive when its operation has nothing to violate.
         negative = case.meta is not None and case.meta.generation.mode.is_negative
-        TALLY.add("negative" if negative else "positive", response.status_code, response.text)
+        tally.add("negative" if negative else "positive", response.status_code, response.text)
         request_text = json.dumps(case.body, ensure_ascii=False)
         problems = problems_in(request_text, response.status_code, response.text, negative)
         assert problems == [], f"{operation.label}: {problems}\n{case.body}\n{response.text[:2000]}"
@@ -270,8 +268,9 @@ def test_g2_fuzzed_operations_get_clear_answers(
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 37
     http, token, spare = server["http"], server["token"], server["spare"]
+    tally = Tally()
     for operation in operations:
-        fuzz_operation(operation, mode, server["url"], http, token, spare)
+        fuzz_operation(operation, mode, server["url"], http, token, spare, tally)
 
     # The session survived the fuzzing (no random mutation could end or take over the account).
     me = http.post(
@@ -287,8 +286,8 @@ def test_g2_fuzzed_operations_get_clear_answers(
     assert "Traceback" not in log, log[-3000:]
     # The counts of a long run are read from here (-s; docs/reliability.md).
     print(
-        f"\nfuzz {mode.value}: {dict(TALLY.operations)} operations; HTTP {dict(TALLY.statuses)}; "
-        f"codes {dict(TALLY.codes.most_common())}"
+        f"\nfuzz {mode.value}: {dict(tally.operations)} operations; HTTP {dict(tally.statuses)}; "
+        f"codes {dict(tally.codes.most_common())}"
     )
 
 
