@@ -18,6 +18,8 @@ from typing import Any, Protocol, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from resolvers.errors import DomainError
 from resolvers.errors import ErrorCode as DomainErrorCode
@@ -91,6 +93,14 @@ _TOO_COMPLEX = re.compile(
 )
 
 
+def _database_unavailable(original: BaseException | None) -> bool:
+    """A lost or refused database connection, a lock wait past its limit or a full pool — not a
+    bug in a statement (constraint violations and the like stay INTERNAL_SERVER_ERROR)."""
+    if isinstance(original, OperationalError | SQLAlchemyTimeoutError | ConnectionError):
+        return True
+    return isinstance(original, DBAPIError) and bool(original.connection_invalidated)
+
+
 def _language(execution_context: Any) -> str:
     context = getattr(execution_context, "context", None)
     return getattr(context, "language", DEFAULT_LANGUAGE)
@@ -118,6 +128,16 @@ def shape_errors(errors: list[GraphQLError], execution_context: Any) -> None:
                 code = "GRAPHQL_VALIDATION_FAILED"
             error.message = message(code, language, detail=detail)
             error.extensions = {"code": code}
+        elif _database_unavailable(original):
+            # H4: the database went away mid-request: nothing was committed; retry shortly. The
+            # same code as an HTTP 503 when it happens before the GraphQL layer.
+            reference = secrets.token_hex(6)
+            log.error(
+                "database unavailable",
+                extra={"reference": reference, "error_type": type(original).__name__},
+            )
+            error.message = message("SERVICE_UNAVAILABLE", language, reference=reference)
+            error.extensions = {"code": "SERVICE_UNAVAILABLE", "reference": reference}
         else:
             reference = secrets.token_hex(6)
             # The exception type and traceback only: messages of database errors may carry values.
