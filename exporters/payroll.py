@@ -1,11 +1,11 @@
-"""Shared parts of the wage-component exporters (E4): per employee two summed components.
+"""Shared parts of the payroll exporters (E3, E4): per employee two summed components.
 
-The payroll formats (Raet EMA, Nmbrs, Loket.nl, AFAS Profit) all take, per employee, two values:
+The payroll formats (RAET, Raet EMA, Nmbrs, Loket.nl, AFAS Profit) all take, per employee, two values:
 the premium to deduct from salary (the sum of ``deduction``) and the employer contribution (the sum
 of ``employer_contribution``) of every line of the employee's family. :func:`employee_amounts`
 sums them per employee number and booking month in one pass; :func:`employee_number_problems`
-refuses what the target cannot take, one problem per family, naming the insured to fix (as RAET,
-``exporters.raet``, does). Nothing here is specific to one vendor.
+refuses what the target cannot take, one problem per family, naming the insured to fix. Nothing
+here is specific to one vendor.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from .borderel import Borderel, BorderelLine, Insured
+from .borderel import Borderel, BorderelLine, Insured, LineKind
 from .exporter import Option, Problem
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -75,21 +75,32 @@ def employee_number(line: BorderelLine) -> str | None:
     return number or None
 
 
-def employee_amounts(borderel: Borderel, *, corrections_in_period: bool) -> list[EmployeeAmounts]:
+def employee_amounts(
+    borderel: Borderel, *, corrections_in_period: bool, regular_in_period: bool | None = None
+) -> list[EmployeeAmounts]:
     """Summed components per employee number and booking month, ordered by number then month.
 
-    Regular lines are booked in the borderel's month; correction lines too, unless
-    ``corrections_in_period`` (then in the month they correct, ``period``). Lines without an
-    employee number are skipped: ``employee_number_problems`` refuses them first.
+    Correction lines are booked in the borderel's month, or with ``corrections_in_period`` in the
+    month they correct (``period``). Regular lines are booked where the corrections are, unless
+    ``regular_in_period`` says otherwise (True: in their own ``period``, as RAET does). A regular
+    line's period is the borderel's month, so this matters only for a borderel breaking that rule.
+    Lines without an employee number are skipped: ``employee_number_problems`` refuses them first.
     """
     month = borderel.month
+    if regular_in_period is None:
+        regular_in_period = corrections_in_period
+    by_kind = regular_in_period != corrections_in_period
+    in_period = corrections_in_period
     sums: dict[tuple[str, dt.date], EmployeeAmounts] = {}
     for line in borderel.lines:
         number = line.employee_number
         if number is None or not (number := number.strip()):
             continue
-        # A regular line's period is the borderel's month.
-        start = line.period if corrections_in_period else month
+        if by_kind:
+            in_period = (
+                corrections_in_period if line.kind is LineKind.CORRECTION else regular_in_period
+            )
+        start = line.period if in_period else month
         key = (number, start)
         found = sums.get(key)
         if found is None:
