@@ -99,10 +99,10 @@ async def wide_api(
     settings: Settings,
     clock: FixedClock,
 ) -> AsyncIterator[Api]:
-    """The app over HTTP with a pool of up to 30 connections, so that dozens of requests reach
+    """The app over HTTP with a pool of up to 20 connections, so that dozens of requests reach
     the database at once (the shared test engine has 10)."""
     assert engine.dialect.name == "postgresql"
-    wide = create_engine(engine.url.render_as_string(hide_password=False), pool_size=15)
+    wide = create_engine(engine.url.render_as_string(hide_password=False), pool_size=10)
     try:
         async with api_with(wide, settings, clock) as api:
             yield api
