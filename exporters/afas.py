@@ -32,8 +32,8 @@ HEADERS = (
     "Bedrag",
     "Omschrijving",
 )
-DEDUCTION_TEXT = "Inhouding premie zorgverzekering"
-CONTRIBUTION_TEXT = "Werkgeversbijdrage zorgverzekering"
+DEDUCTION_TEXT = payroll.DEDUCTION_TITLE
+CONTRIBUTION_TEXT = payroll.CONTRIBUTION_TITLE
 _TEXT = r"[^;,\"\x00-\x1f\x7f-\x9f]"
 
 
@@ -70,24 +70,16 @@ class AfasExporter(BaseExporter):
         payroll.corrections_option("borderel_month"),
         Option.choice("delimiter", "Field separator.", choices=(";", ","), default=";"),
         payroll.decimal_separator_option(","),
-        Option.choice(
-            "encoding",
-            "Character encoding ('utf-8-sig' = UTF-8 with a byte order mark).",
-            choices=("utf-8", "utf-8-sig", "cp1252"),
-            default="utf-8",
-        ),
-        Option.boolean("zero_amounts", "Also write values of 0.00.", default=False),
+        payroll.csv_encoding_option("utf-8"),
+        payroll.zero_amounts_option(),
     )
 
     def problems(self, borderel: Borderel, options: Mapping[str, Any]) -> list[Problem]:
-        encoding = options["encoding"]
-        found = payroll.option_problems(
+        return payroll.text_problems(
+            borderel,
             options,
             ("employer", "employment", "deduction_component", "contribution_component"),
-            encoding,
-        )
-        return found + payroll.employee_number_problems(
-            borderel, payroll.text_check(encoding, forbidden=options["delimiter"] + '"')
+            forbidden=options["delimiter"] + '"',
         )
 
     def write(self, borderel: Borderel, options: Mapping[str, Any], stream: BinaryIO) -> None:

@@ -23,9 +23,9 @@ from .hookspecs import hookimpl
 
 TITLE = "Variabele gegevens"
 IDENTIFYING = ("Werkgever", "Werknemer", "Naam", "Dienstverband", "Periode")
-DEDUCTION_TITLE = "Inhouding premie zorgverzekering"
-CONTRIBUTION_TITLE = "Werkgeversbijdrage zorgverzekering"
-_TEXT = r"[^;\"\x00-\x1f\x7f-\x9f]"
+DEDUCTION_TITLE = payroll.DEDUCTION_TITLE
+CONTRIBUTION_TITLE = payroll.CONTRIBUTION_TITLE
+_TEXT = payroll.SEMICOLON_CSV_CHARACTER
 
 
 class LoketExporter(BaseExporter):
@@ -59,24 +59,16 @@ class LoketExporter(BaseExporter):
             pattern=f"{_TEXT}{{1,20}}",
         ),
         payroll.decimal_separator_option(","),
-        Option.choice(
-            "encoding",
-            "Character encoding ('utf-8-sig' = UTF-8 with a byte order mark).",
-            choices=("utf-8", "utf-8-sig", "cp1252"),
-            default="cp1252",
-        ),
-        Option.boolean("zero_amounts", "Also write values of 0.00.", default=False),
+        payroll.csv_encoding_option("cp1252"),
+        payroll.zero_amounts_option(),
     )
 
     def problems(self, borderel: Borderel, options: Mapping[str, Any]) -> list[Problem]:
-        encoding = options["encoding"]
-        found = payroll.option_problems(
+        return payroll.text_problems(
+            borderel,
             options,
             ("employer_number", "employment", "deduction_component", "contribution_component"),
-            encoding,
-        )
-        return found + payroll.employee_number_problems(
-            borderel, payroll.text_check(encoding, forbidden=';"')
+            forbidden=';"',
         )
 
     def write(self, borderel: Borderel, options: Mapping[str, Any], stream: BinaryIO) -> None:
@@ -93,12 +85,9 @@ class LoketExporter(BaseExporter):
             (*IDENTIFYING, options["deduction_component"], options["contribution_component"]),
         ]
         for row in payroll.employee_amounts(borderel, corrections_in_period=False):
-            if not (row.deduction or row.contribution or zero_amounts):
+            values = payroll.value_cells(row, separator, zero_amounts)
+            if values is None:
                 continue
-            values = tuple(
-                payroll.money(amount, separator) if amount or zero_amounts else ""
-                for amount in (row.deduction, row.contribution)
-            )
             rows.append(
                 (employer, row.number, row.insured.display_name, employment, period, *values)
             )

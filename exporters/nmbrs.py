@@ -22,9 +22,9 @@ from .exporter import BaseExporter, Option, Problem
 from .hookspecs import hookimpl
 
 HEADERS = ("Debiteurnr", "Bedrijfnr", "Persnr", "Naam", "Periode", "Dagen", "DagenVoorLC")
-DEDUCTION_TITLE = "Inhouding premie zorgverzekering"
-CONTRIBUTION_TITLE = "Werkgeversbijdrage zorgverzekering"
-_TEXT = r"[^;\"\x00-\x1f\x7f-\x9f]"
+DEDUCTION_TITLE = payroll.DEDUCTION_TITLE
+CONTRIBUTION_TITLE = payroll.CONTRIBUTION_TITLE
+_TEXT = payroll.SEMICOLON_CSV_CHARACTER
 
 
 class NmbrsExporter(BaseExporter):
@@ -59,24 +59,16 @@ class NmbrsExporter(BaseExporter):
         ),
         payroll.corrections_option("borderel_month"),
         payroll.decimal_separator_option(","),
-        Option.choice(
-            "encoding",
-            "Character encoding ('utf-8-sig' = UTF-8 with a byte order mark).",
-            choices=("utf-8", "utf-8-sig", "cp1252"),
-            default="utf-8",
-        ),
-        Option.boolean("zero_amounts", "Also write values of 0.00.", default=False),
+        payroll.csv_encoding_option("utf-8"),
+        payroll.zero_amounts_option(),
     )
 
     def problems(self, borderel: Borderel, options: Mapping[str, Any]) -> list[Problem]:
-        encoding = options["encoding"]
-        found = payroll.option_problems(
+        return payroll.text_problems(
+            borderel,
             options,
             ("debtor_number", "company_number", "deduction_code", "contribution_code"),
-            encoding,
-        )
-        return found + payroll.employee_number_problems(
-            borderel, payroll.text_check(encoding, forbidden=';"')
+            forbidden=';"',
         )
 
     def write(self, borderel: Borderel, options: Mapping[str, Any], stream: BinaryIO) -> None:
@@ -90,12 +82,9 @@ class NmbrsExporter(BaseExporter):
         for row in payroll.employee_amounts(
             borderel, corrections_in_period=options["corrections"] == "period"
         ):
-            if not (row.deduction or row.contribution or zero_amounts):
+            values = payroll.value_cells(row, separator, zero_amounts)
+            if values is None:
                 continue
-            values = tuple(
-                payroll.money(amount, separator) if amount or zero_amounts else ""
-                for amount in (row.deduction, row.contribution)
-            )
             period = f"{row.start.year}-{row.start.month:02d}"
             rows.append(
                 (debtor, company, row.number, row.insured.display_name, period, "", "", *values)

@@ -37,6 +37,11 @@ VALUE_OUT_OF_RANGE = "VALUE_OUT_OF_RANGE"
 # Placeholders, like RAET's: every payroll system has its own codes, the employer sets theirs.
 DEDUCTION_CODE = "PREMIE_ZKV_INH"
 CONTRIBUTION_CODE = "WG_BIJDRAGE_ZKV"
+# What the two components are called in the Dutch column titles and descriptions of the files.
+DEDUCTION_TITLE = "Inhouding premie zorgverzekering"
+CONTRIBUTION_TITLE = "Werkgeversbijdrage zorgverzekering"
+# One character of a text field in the semicolon CSV formats: no separator, quote or control.
+SEMICOLON_CSV_CHARACTER = r"[^;\"\x00-\x1f\x7f-\x9f]"
 
 
 def corrections_option(default: str) -> Option:
@@ -56,6 +61,19 @@ def decimal_separator_option(default: str = ",") -> Option:
         choices=(",", "."),
         default=default,
     )
+
+
+def csv_encoding_option(default: str) -> Option:
+    return Option.choice(
+        "encoding",
+        "Character encoding ('utf-8-sig' = UTF-8 with a byte order mark).",
+        choices=("utf-8", "utf-8-sig", "cp1252"),
+        default=default,
+    )
+
+
+def zero_amounts_option() -> Option:
+    return Option.boolean("zero_amounts", "Also write values of 0.00.", default=False)
 
 
 @dataclasses.dataclass(slots=True)
@@ -174,6 +192,22 @@ def employee_number_problems(
     return found
 
 
+def text_problems(
+    borderel: Borderel,
+    options: Mapping[str, Any],
+    option_names: Iterable[str],
+    *,
+    max_length: int | None = None,
+    forbidden: str = "",
+) -> list[Problem]:
+    """The text options named, then the employee numbers (at most ``max_length`` characters,
+    none of ``forbidden``), each checked against the file's encoding, ``options["encoding"]``."""
+    encoding = options["encoding"]
+    return option_problems(options, option_names, encoding) + employee_number_problems(
+        borderel, text_check(encoding, max_length=max_length, forbidden=forbidden)
+    )
+
+
 def text_check(
     encoding: str, *, max_length: int | None = None, forbidden: str = ""
 ) -> Callable[[str], str | None]:
@@ -237,6 +271,20 @@ def range_problems(amounts: Iterable[EmployeeAmounts], limit: Decimal, what: str
                     )
                 )
     return found
+
+
+def value_cells(row: EmployeeAmounts, separator: str, zero_amounts: bool) -> tuple[str, str] | None:
+    """The deduction and contribution cells of a sheet row: a zero is an empty cell, and a row
+    of two zeros is left out (``None``), unless ``zero_amounts``."""
+    deduction, contribution = row.deduction, row.contribution
+    if zero_amounts:
+        return money(deduction, separator), money(contribution, separator)
+    if not (deduction or contribution):
+        return None
+    return (
+        money(deduction, separator) if deduction else "",
+        money(contribution, separator) if contribution else "",
+    )
 
 
 def money(amount: Decimal, separator: str) -> str:

@@ -95,12 +95,11 @@ class RaetExporter(BaseExporter):
     )
 
     def problems(self, borderel: Borderel, options: Mapping[str, Any]) -> list[Problem]:
-        encoding = options["encoding"]
-        found = payroll.option_problems(
-            options, ("contract_id", "deduction_element", "contribution_element"), encoding
-        )
-        return found + payroll.employee_number_problems(
-            borderel, payroll.text_check(encoding, max_length=15)
+        return payroll.text_problems(
+            borderel,
+            options,
+            ("contract_id", "deduction_element", "contribution_element"),
+            max_length=15,
         )
 
     def write(self, borderel: Borderel, options: Mapping[str, Any], stream: BinaryIO) -> None:

@@ -73,7 +73,7 @@ class RaetEmaExporter(BaseExporter):
             choices=("ascii", "cp1252", "latin-1", "utf-8"),
             default="cp1252",
         ),
-        Option.boolean("zero_amounts", "Also write values of 0.00.", default=False),
+        payroll.zero_amounts_option(),
     )
 
     def problems(self, borderel: Borderel, options: Mapping[str, Any]) -> list[Problem]:
