@@ -383,6 +383,11 @@ def _any_trailing_space(texts: tuple[str, ...]) -> bool:
     return " \x00" in "\x00".join(texts) + "\x00"
 
 
+def _forbidden_character(found: re.Match[str], position: int) -> str:
+    """The error text for a forbidden character found in a text (writer) or record (parser)."""
+    return f"control or separator character U+{ord(found.group()):04X} at position {position}"
+
+
 def _diagnose_texts(layout: tuple[Field, ...], texts: dict[Field, str], index: int | None) -> None:
     """Raise the precise error for a record whose fast checks failed."""
     for field, text in texts.items():
@@ -396,9 +401,7 @@ def _diagnose_texts(layout: tuple[Field, ...], texts: dict[Field, str], index: i
             )
         if (found := _FORBIDDEN_RE.search(text)) is not None:
             raise DatValueError(
-                f"control or separator character U+{ord(found.group()):04X} at position {found.start() + 1}",
-                line=index,
-                field=field.name,
+                _forbidden_character(found, found.start() + 1), line=index, field=field.name
             )
         if text.endswith(" "):
             raise DatValueError(
@@ -524,7 +527,7 @@ def _expected(field: Field, value: str) -> str:
         case FieldType.TEXT | FieldType.OPTIONAL_TEXT:
             found = _FORBIDDEN_RE.search(value)
             assert found is not None
-            return f"control or separator character U+{ord(found.group()):04X} at position {field.start + found.start()}"
+            return _forbidden_character(found, field.start + found.start())
         case FieldType.CODE:
             return f"unknown code {value.rstrip()!r}; expected one of {', '.join(field.codes)}"
         case FieldType.AMOUNT:

@@ -239,9 +239,7 @@ def _cell(sheet: Any, value: Any, kind: str) -> Any:
 
 
 def _amsterdam(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(payroll.AMSTERDAM).replace(tzinfo=None)
+    return payroll.amsterdam_time(moment).replace(tzinfo=None)
 
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:

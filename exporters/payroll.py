@@ -323,10 +323,15 @@ def encodable(text: str, encoding: str) -> bool:
     return True
 
 
-def amsterdam_date(moment: dt.datetime) -> dt.date:
+def amsterdam_time(moment: dt.datetime) -> dt.datetime:
+    """``moment`` on the clock in Amsterdam (aware)."""
     if moment.tzinfo is None:  # the model's timestamps are aware; a naive one is taken as UTC
         moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(AMSTERDAM).date()
+    return moment.astimezone(AMSTERDAM)
+
+
+def amsterdam_date(moment: dt.datetime) -> dt.date:
+    return amsterdam_time(moment).date()
 
 
 def _order(key: tuple[str, dt.date]) -> tuple[int, int, str, dt.date]:
