@@ -221,16 +221,30 @@ async def login(
     user = None
     if key is not None and len(password) <= MAX_PASSWORD_LENGTH:
         user = await db.scalar(select(User).where(User.email_key == key))
-    await guard_attempt(db, user, key, attempt, rules, action="login", field="email")
-    password_ok = await check_password(user.password_hash if user else None, password)
-    if user is None or not password_ok or user.status is not UserStatus.ACTIVE:
-        raise await fail_attempt(
-            db, user, key, attempt, rules, action="login", code=ErrorCode.INVALID_CREDENTIALS,
-            field="password",
-        )  # fmt: skip
+    async with throttling.one_attempt_at_a_time(db, key, now=attempt.now):
+        await guard_attempt(db, user, key, attempt, rules, action="login", field="email")
+        password_ok = await check_password(user.password_hash if user else None, password)
+        if user is None or not password_ok or user.status is not UserStatus.ACTIVE:
+            raise await fail_attempt(
+                db, user, key, attempt, rules, action="login",
+                code=ErrorCode.INVALID_CREDENTIALS, field="password",
+            )  # fmt: skip
+        assert user.password_hash is not None
+        assert key is not None
+        await throttling.forget_account_failures(db, key)
+        return await _password_accepted(db, user, password, attempt, policy, rules)
+
+
+async def _password_accepted(
+    db: AsyncSession,
+    user: User,
+    password: str,
+    attempt: Attempt,
+    policy: SessionPolicy,
+    rules: PortalRules,
+) -> LoginResult:
+    """After the password: upgrade its hash, then a 2FA challenge or the session; commits."""
     assert user.password_hash is not None
-    assert key is not None
-    await throttling.forget_account_failures(db, key)
     if needs_rehash(user.password_hash):
         user.password_hash = await make_password_hash(password)
     has_device = await two_factor.confirmed_device(db, user.id) is not None
@@ -279,6 +293,19 @@ async def verify_two_factor(
     )
     if user is None or user.status is not UserStatus.ACTIVE:
         raise DomainError(ErrorCode.TWO_FACTOR_CHALLENGE_INVALID, field="challenge")
+    async with throttling.one_attempt_at_a_time(db, user.email_key, now=attempt.now):
+        return await _verify_code(db, user, challenge, code, attempt, policy, rules)
+
+
+async def _verify_code(
+    db: AsyncSession,
+    user: User,
+    challenge: str,
+    code: str,
+    attempt: Attempt,
+    policy: SessionPolicy,
+    rules: PortalRules,
+) -> SessionGrant:
     await guard_attempt(
         db, user, user.email_key, attempt, rules, action="verify_two_factor", field="code"
     )

@@ -16,8 +16,12 @@ Unknown e-mail addresses are throttled exactly like known ones, so the answers r
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
+import weakref
+from collections.abc import AsyncIterator
 
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -70,6 +74,56 @@ class Refusal:
 
     code: ErrorCode
     account_locked_now: bool
+
+
+# SQLite (the embedded default) runs in one process: a lock per account there; PostgreSQL locks
+# the account's row, across every worker.
+_LOCAL_LOCKS: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+@contextlib.asynccontextmanager
+async def one_attempt_at_a_time(
+    db: AsyncSession, account: str | None, *, now: dt.datetime
+) -> AsyncIterator[None]:
+    """Check the attempts on one account one after the other (A4), so that a burst of guesses
+    arriving together cannot all be checked before the first failures are counted: each attempt
+    sees the failures before it, so at most the lock threshold of passwords (or codes) is ever
+    checked per lock period.
+
+    On PostgreSQL the account's throttle row is created when missing and locked (``FOR UPDATE``)
+    until the caller's transaction ends; the caller commits or rolls back inside the block. On
+    SQLite an in-process lock per account does the same (one process serves SQLite).
+    """
+    if not account:
+        yield
+        return
+    key = account[:254]
+    if db.get_bind().dialect.name == "postgresql":
+        table = LoginThrottle.__table__
+        await db.execute(
+            postgresql.insert(table)
+            .values(
+                scope=ThrottleScope.ACCOUNT,
+                key=key,
+                failures=0,
+                first_failure_at=now,
+                last_failure_at=now,
+                blocked_until=None,
+            )
+            .on_conflict_do_nothing(index_elements=[table.c.scope, table.c.key])
+        )
+        await db.execute(
+            select(LoginThrottle.id)
+            .where(LoginThrottle.scope == ThrottleScope.ACCOUNT, LoginThrottle.key == key)
+            .with_for_update()
+        )
+        yield
+        return
+    lock = _LOCAL_LOCKS.get(key)
+    if lock is None:
+        lock = _LOCAL_LOCKS[key] = asyncio.Lock()
+    async with lock:
+        yield
 
 
 async def refusal(

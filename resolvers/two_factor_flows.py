@@ -73,12 +73,24 @@ async def start(
     user = who.user
     if await two_factor.confirmed_device(db, user.id) is not None:
         action = "start_two_factor_registration"
-        await guard_attempt(db, user, user.email_key, attempt, rules, action=action, field=None)
-        if not password or not await check_password(user.password_hash, password):
-            raise await fail_attempt(
-                db, user, user.email_key, attempt, rules, action=action,
-                code=ErrorCode.INVALID_CREDENTIALS, field="password",
-            )  # fmt: skip
+        async with throttling.one_attempt_at_a_time(db, user.email_key, now=attempt.now):
+            await guard_attempt(db, user, user.email_key, attempt, rules, action=action, field=None)
+            if not password or not await check_password(user.password_hash, password):
+                raise await fail_attempt(
+                    db, user, user.email_key, attempt, rules, action=action,
+                    code=ErrorCode.INVALID_CREDENTIALS, field="password",
+                )  # fmt: skip
+            return await _register(db, user, current_code, attempt, rules)
+    return await _register(db, user, current_code, attempt, rules)
+
+
+async def _register(
+    db: AsyncSession,
+    user: User,
+    current_code: str | None,
+    attempt: Attempt,
+    rules: PortalRules,
+) -> two_factor.Registration:
     registration = await two_factor.start_registration(
         db, user, rules.totp_cipher(), issuer=rules.product_name, now=attempt.now,
         current_code=current_code,

@@ -195,3 +195,24 @@ async def test_a1_account_requests_per_address_are_limited(api: Api, session_fac
         codes.append([e["code"] for e in body["data"]["requestAccount"]["userErrors"]])
     assert codes[:20] == [[]] * 20
     assert codes[20] == ["TOO_MANY_ATTEMPTS"]
+
+
+async def test_a4_a_burst_of_guesses_is_checked_one_after_the_other(
+    api: Api, session_factory
+) -> None:
+    """Guesses arriving together on one account are checked in turn (issue 7 found 23 of 30
+    checked before the first failures counted): no more passwords are checked than in a
+    sequence, and every attempt is counted."""
+    import asyncio
+
+    user = await _user(session_factory)
+    answers = await asyncio.gather(
+        *(_login(api, user.email, f"fout-wachtwoord-{i:04d}") for i in range(12))
+    )
+    checked = sum(codes == ["INVALID_CREDENTIALS"] for codes in answers)
+    assert checked == POLICY.free_failures + 1  # then the wait: refused unchecked
+    async with session_factory() as db:
+        counted = await db.scalar(
+            select(LoginThrottle.failures).where(LoginThrottle.key == user.email_key)
+        )
+    assert counted == 12
