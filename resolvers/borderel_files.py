@@ -1,6 +1,7 @@
 """The borderel as a ``.dat`` file (D7; layout in docs/formats/borderel-dat.md): written from the
-read-only borderel model (``exporters.dat``) in a thread, kept as an inbox document of kind
-BORDEREL (F1) the first time it is asked for, and handed out through a short-lived link.
+read-only borderel model (``exporters.dat``) in a thread, added to the inbox (kind BORDEREL, F1)
+by the prolongation run in the borderel's own transaction, and handed out through a
+short-lived link.
 
 Only with salary deduction in the contract of the borderel's month (borderels exist only then;
 the check also covers a contract changed afterwards).
@@ -42,32 +43,43 @@ async def _require_salary_deduction(db: AsyncSession, borderel: Borderel) -> Non
 
 
 async def borderel_document(db: AsyncSession, borderel: Borderel, *, now: dt.datetime) -> Document:
-    """The borderel's ``.dat`` inbox document, made (and committed) when it does not exist."""
+    """The borderel's ``.dat`` inbox document; made (and committed) when it does not exist, e.g.
+    for a borderel made before documents were added at run time."""
     collectivity = await db.get(Collectivity, borderel.collectivity_id)
     assert collectivity is not None
-    filename = dat_filename(collectivity, borderel)
-    lookup = select(Document).where(
-        Document.collectivity_id == borderel.collectivity_id,
-        Document.kind == DocumentKind.BORDEREL,
-        Document.filename == filename,
+    existing = await db.scalar(
+        select(Document).where(
+            Document.collectivity_id == borderel.collectivity_id,
+            Document.kind == DocumentKind.BORDEREL,
+            Document.filename == dat_filename(collectivity, borderel),
+        )
     )
-    existing = await db.scalar(lookup)
     if existing is not None:
         return existing
+    document = await add_dat_document(db, borderel, now=now)
+    await db.commit()
+    return document
+
+
+async def add_dat_document(db: AsyncSession, borderel: Borderel, *, now: dt.datetime) -> Document:
+    """Write the ``.dat`` file (in a thread) and add it to the inbox in the caller's transaction:
+    the prolongation run does this with the borderel itself, so it appears with it (F1, F2)."""
+    collectivity = await db.get(Collectivity, borderel.collectivity_id)
+    assert collectivity is not None
     model = await borderel_model(db, borderel)
     content = await asyncio.to_thread(dat_bytes, model)
     document = Document(
         collectivity_id=borderel.collectivity_id,
         kind=DocumentKind.BORDEREL,
         title=f"Borderel {collectivity.name} {format_month(borderel.month)}",
-        filename=filename,
+        filename=dat_filename(collectivity, borderel),
         media_type=DAT_MEDIA_TYPE,
         size=len(content),
         created_at=now,
         content=content,
     )
     db.add(document)
-    await db.commit()
+    await db.flush()
     return document
 
 

@@ -1,6 +1,6 @@
 """The prolongation run as staff and the command line start it (D3, D8): validate the month,
-check explicitly chosen collectivities before anything is made, make the borderels and, with
-acceptgiro, their invoices."""
+check explicitly chosen collectivities before anything is made, make the borderels with their
+``.dat`` document in the inbox and, with acceptgiro, their invoices."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import Borderel, Collectivity
 
+from .borderel_files import add_dat_document
 from .errors import NotFound
 from .invoicing import BillingTerms, invoice_for
 from .months import check_not_beyond_next, first_of
@@ -43,11 +44,13 @@ async def prolong(
                     raise NotFound("collectivity_ids")
                 check_month_billable(await load_contract_years(db, collectivity_id), month)
 
-    async def invoice(db: AsyncSession, borderel: Borderel, year: YearTerms) -> None:
+    async def documents(db: AsyncSession, borderel: Borderel, year: YearTerms) -> None:
+        # F1: the borderel (.dat) and, with acceptgiro, its invoice appear in the inbox with it.
+        await add_dat_document(db, borderel, now=now)
         await invoice_for(db, borderel, year, today=today, now=now, terms=billing)
 
     return await run_prolongation(
-        sessionmaker, month, now=now, collectivity_ids=collectivity_ids, after_borderel=invoice
+        sessionmaker, month, now=now, collectivity_ids=collectivity_ids, after_borderel=documents
     )
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from exporters.dat import parse_dat
-from storage import Borderel, Enrollment, Invoice, Mutation, Payment, Product
-from storage.enums import MutationKind, ProductKind
+from storage import Borderel, Document, Enrollment, Invoice, Mutation, Payment, Product
+from storage.enums import DocumentKind, MutationKind, ProductKind
 
 from . import factories
 from .employers import Employers, gid, make_employers, payload_of
@@ -176,10 +176,29 @@ async def test_d7_the_borderel_downloads_as_a_dat_file_that_parses_back(
     await run(api, staff, "2026-12")
     async with session_factory() as db:
         borderel = await db.scalar(select(Borderel).where(Borderel.collectivity_id == cast.x1.id))
+        # F1: the run put the .dat in the inbox with the borderel; a download reuses it.
+        [made] = list(
+            await db.scalars(
+                select(Document).where(
+                    Document.collectivity_id == cast.x1.id, Document.kind == DocumentKind.BORDEREL
+                )
+            )
+        )
     main = await api.login(cast.main_x1.email)
     body = await api.gql(DAT, {"input": {"borderelId": gid("Borderel", borderel.id)}}, token=main)
     payload = payload_of(body, "downloadBorderel")
     assert payload["userErrors"] == []
+    async with session_factory() as db:
+        documents = await db.scalars(
+            select(Document.id).where(Document.kind == DocumentKind.BORDEREL)
+        )
+        assert made.id in set(documents)
+        count = await db.scalar(
+            select(func.count()).where(
+                Document.collectivity_id == cast.x1.id, Document.kind == DocumentKind.BORDEREL
+            )
+        )
+        assert count == 1
     status, headers, content = await download(api, payload["download"]["url"], main)
     assert status == 200
     assert ".dat" in headers["Content-Disposition"]

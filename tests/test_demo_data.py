@@ -474,3 +474,4 @@ async def test_d3_d8_demo_has_borderels_with_corrections_and_invoices_in_every_s
     assert [r.invoice_id for r in reminders] == [overdue[0].id]
     assert DocumentKind.REMINDER in letters
     assert letters.count(DocumentKind.INVOICE) == 6
+    assert letters.count(DocumentKind.BORDEREL) == 6  # F1: each borderel's .dat in the inbox

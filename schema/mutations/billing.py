@@ -149,7 +149,7 @@ class DownloadBorderelPayload:
     download: DownloadLink | None = strawberry.field(
         default=None,
         description="A link to the .dat file (docs/formats/borderel-dat.md), valid 5 minutes. "
-        "The file is also kept in the inbox.",
+        "The prolongation run put the same file in the inbox.",
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
