@@ -242,7 +242,8 @@ class BaseExporter:
         return []
 
     def write(self, borderel: Borderel, options: Mapping[str, Any], stream: BinaryIO) -> None:
-        raise NotImplementedError
+        # The one method a subclass must provide (the file itself); the rest have defaults.
+        raise NotImplementedError(f"{type(self).__name__} must implement write()")
 
 
 def validate_options(

@@ -44,7 +44,7 @@ from storage.enums import AuditOutcome, DocumentKind
 
 from . import audit
 from .actor import Actor
-from .borderel_files import _require_salary_deduction
+from .borderel_files import require_salary_deduction
 from .borderel_model import borderel_model
 from .borderels import get_borderel
 from .documents import document_link
@@ -288,7 +288,7 @@ async def export_borderel(
 ) -> ExportOutcome:
     """E1–E3: the borderel in the chosen format, stored in the inbox, or the problems."""
     borderel = await get_borderel(db, actor, borderel_id, "borderel_id")
-    await _require_salary_deduction(db, borderel)
+    await require_salary_deduction(db, borderel)
     choice = await db.scalar(
         select(ExporterChoice).where(ExporterChoice.collectivity_id == borderel.collectivity_id)
     )

@@ -36,7 +36,7 @@ def dat_filename(collectivity: Collectivity, borderel: Borderel) -> str:
     return f"borderel-{collectivity.collectivity_number}-{format_month(borderel.month)}.dat"
 
 
-async def _require_salary_deduction(db: AsyncSession, borderel: Borderel) -> None:
+async def require_salary_deduction(db: AsyncSession, borderel: Borderel) -> None:
     year = (await load_contract_years(db, borderel.collectivity_id)).get(borderel.month.year)
     if year is None or not year.salary_deduction:
         raise DomainError(ErrorCode.BORDEREL_NEEDS_SALARY_DEDUCTION, field="borderel_id")
@@ -95,7 +95,7 @@ async def download_borderel(
 ) -> DownloadLink:
     """D7: a link to the borderel's ``.dat`` file (NOT_FOUND outside the scope, B3)."""
     borderel = await get_borderel(db, actor, borderel_id, "borderel_id")
-    await _require_salary_deduction(db, borderel)
+    await require_salary_deduction(db, borderel)
     document = await borderel_document(db, borderel, now=now)
     audit.record(
         db,

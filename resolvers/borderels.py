@@ -23,6 +23,7 @@ from storage import Borderel, BorderelLine, InsuredPerson, Policy, Product
 from storage.enums import BorderelLineKind
 
 from .actor import Actor
+from .collectivities import get_collectivity
 from .errors import DomainError, ErrorCode, NotFound
 from .pagination import Page, check_page_size, decode_cursor, encode_cursor
 from .premiums import ZERO
@@ -80,7 +81,7 @@ async def get_borderel(db: AsyncSession, actor: Actor, borderel_id: int, field: 
 async def borderel_of_month(
     db: AsyncSession, actor: Actor, collectivity_id: int, month: dt.date, field: str
 ) -> Borderel:
-    actor.require_scope(collectivity_id, "collectivity_id")
+    await get_collectivity(db, actor, collectivity_id, field="collectivity_id")
     row = await db.scalar(
         select(Borderel).where(Borderel.collectivity_id == collectivity_id, Borderel.month == month)
     )

@@ -23,15 +23,16 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import Borderel, Collectivity, Invoice, Payment
+from storage import Borderel, Invoice, Payment
 from storage.enums import AuditOutcome, InvoiceStatus
 
 from . import audit
 from .actor import Actor
+from .collectivities import get_collectivity
 from .errors import DomainError, ErrorCode, NotFound
 from .invoice_documents import store_letter
 from .invoice_letters import LetterKind
-from .permissions import Forbidden
+from .permissions import require_staff
 from .premium_facts import YearTerms
 from .premiums import ZERO
 
@@ -114,8 +115,7 @@ async def register_payment(
     client_address: str | None = None,
 ) -> Invoice:
     """Staff register a (partial) payment; commits. Bad input changes nothing."""
-    if not actor.is_staff:
-        raise Forbidden()
+    require_staff(actor)
     invoice = await get_invoice(db, actor, invoice_id, "invoice_id")
     if amount <= 0:
         raise DomainError(ErrorCode.PAYMENT_NOT_POSITIVE, field="amount")
@@ -167,9 +167,7 @@ async def register_payment(
 
 async def invoices_of(db: AsyncSession, actor: Actor, collectivity_id: int) -> list[Invoice]:
     """D8: a collectivity's invoices, newest month first (scope checked)."""
-    actor.require_scope(collectivity_id, "id")
-    if await db.get(Collectivity, collectivity_id) is None:
-        raise NotFound("id")
+    await get_collectivity(db, actor, collectivity_id)
     rows = await db.scalars(
         select(Invoice)
         .join(Borderel, Borderel.id == Invoice.borderel_id)

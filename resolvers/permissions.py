@@ -31,6 +31,12 @@ class Forbidden(DomainError):
         super().__init__(ErrorCode.FORBIDDEN)
 
 
+def require_staff(actor: Actor) -> None:
+    """Insurer staff only (B4): FORBIDDEN for employer users."""
+    if not actor.is_staff:
+        raise Forbidden()
+
+
 def require_main_user(actor: Actor) -> int:
     """The main user's home collectivity id; FORBIDDEN for colleagues and staff (A7, B2)."""
     if actor.role is not UserRole.MAIN or actor.home_collectivity_id is None:

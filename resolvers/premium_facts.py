@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import Contract, Coverage, Enrollment, InsuredPerson, Product, Tariff
 from storage.enums import PaymentMethod, PremiumCollection, Relation
 
+from .errors import DomainError, ErrorCode
 from .premium_calculation import MemberFacts, ProductFacts, Terms
 from .premiums import Period, month_bounds
 
@@ -45,6 +46,18 @@ class YearTerms:
     salary_deduction: bool
     acceptgiro: bool
     terms: Terms
+
+
+def contract_year(years: dict[int, YearTerms], month: dt.date) -> YearTerms:
+    """The contract year covering ``month``: MONTH_BEFORE_CONTRACT before the collectivity's
+    first contract, MONTH_WITHOUT_CONTRACT after its last or in a gap (D3, D6)."""
+    first, last = month_bounds(month)
+    year = years.get(first.year)
+    if year is None or year.end_date < first or year.start_date > last:
+        if all(y.start_date > last for y in years.values()):
+            raise DomainError(ErrorCode.MONTH_BEFORE_CONTRACT, field="month")
+        raise DomainError(ErrorCode.MONTH_WITHOUT_CONTRACT, field="month")
+    return year
 
 
 async def load_contract_years(db: AsyncSession, collectivity_id: int) -> dict[int, YearTerms]:

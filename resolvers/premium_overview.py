@@ -44,14 +44,17 @@ from storage.enums import AuditOutcome, ProductKind, Relation
 
 from . import audit, staff_reads
 from .actor import Actor
+from .collectivities import get_collectivity
 from .download_links import DownloadKind, DownloadLink, DownloadLinks, DownloadTicket
-from .errors import DomainError, ErrorCode, NotFound
+from .errors import DomainError, ErrorCode
 from .insured_overview import RELATION_LABELS, language_of
 from .months import check_not_beyond_next, format_month, parse_month
 from .pagination import Page, check_page_size, decode_cursor, encode_cursor
 from .premium_calculation import Computed, ProductFacts, compute_month
 from .premium_facts import (
     YearTerms,
+    contract_year,
+    enrolled_in,
     households,
     load_contract_years,
     load_products,
@@ -159,32 +162,19 @@ class OverviewMonth:
     year: YearTerms
 
 
-def _contract_year(years: dict[int, YearTerms], month: dt.date) -> YearTerms:
-    first, last = month_bounds(month)
-    year = years.get(first.year)
-    if year is None or year.end_date < first or year.start_date > last:
-        if all(y.start_date > last for y in years.values()):
-            raise DomainError(ErrorCode.MONTH_BEFORE_CONTRACT, field="month")
-        raise DomainError(ErrorCode.MONTH_WITHOUT_CONTRACT, field="month")
-    return year
-
-
 async def check_month(
     db: AsyncSession, actor: Actor, collectivity_id: int, month: str, *, today: dt.date
 ) -> OverviewMonth:
     """The collectivity in scope (else NOT_FOUND, B3) and a month the overview can show."""
-    actor.require_scope(collectivity_id, "collectivity_id")
-    collectivity = await db.get(Collectivity, collectivity_id)
-    if collectivity is None:
-        raise NotFound("collectivity_id")
+    collectivity = await get_collectivity(db, actor, collectivity_id, field="collectivity_id")
     first = parse_month(month)
     check_not_beyond_next(first, today)
-    year = _contract_year(await load_contract_years(db, collectivity_id), first)
+    year = contract_year(await load_contract_years(db, collectivity_id), first)
     start, last = month_bounds(first)
     missing = await db.scalar(
         select(Coverage.product_id)
         .where(
-            Coverage.insured_id.in_(_enrolled(collectivity_id, first)),
+            Coverage.insured_id.in_(enrolled_in(collectivity_id, first)),
             overlapping(Coverage.start_date, Coverage.end_date, start, last),
             ~select(Tariff.id)
             .where(Tariff.product_id == Coverage.product_id, Tariff.year == first.year)
@@ -220,14 +210,6 @@ def check_columns(columns: Sequence[str] | None) -> list[PremiumOverviewColumn]:
             raise DomainError(ErrorCode.INVALID_COLUMN, field=f"columns.{index}", column=str(name))
         chosen.append(column)
     return chosen
-
-
-def _enrolled(collectivity_id: int, month: dt.date) -> Select[tuple[int]]:
-    first, last = month_bounds(month)
-    return select(Enrollment.insured_id).where(
-        Enrollment.collectivity_id == collectivity_id,
-        overlapping(Enrollment.start_date, Enrollment.end_date, first, last),
-    )
 
 
 def _people(collectivity_id: int, month: dt.date) -> Select[Any]:

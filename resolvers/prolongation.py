@@ -44,6 +44,7 @@ from .premium_calculation import Computed, ProductFacts, compute_month
 from .premium_facts import (
     Household,
     YearTerms,
+    contract_year,
     enrolled_in,
     households,
     load_contract_years,
@@ -103,12 +104,7 @@ async def salary_deduction_collectivities(db: AsyncSession, month: dt.date) -> l
 
 def check_month_billable(years: dict[int, YearTerms], month: dt.date) -> YearTerms:
     """The contract year of ``month``, which must use salary deduction (D3, D7)."""
-    first, last = month_bounds(month)
-    year = years.get(first.year)
-    if year is None or year.end_date < first or year.start_date > last:
-        if all(y.start_date > last for y in years.values()):
-            raise DomainError(ErrorCode.MONTH_BEFORE_CONTRACT, field="month")
-        raise DomainError(ErrorCode.BORDEREL_NEEDS_SALARY_DEDUCTION, field="month")
+    year = contract_year(years, month)
     if not year.salary_deduction:
         raise DomainError(ErrorCode.BORDEREL_NEEDS_SALARY_DEDUCTION, field="month")
     return year
@@ -176,13 +172,9 @@ async def make_borderel(
         year.terms,
     )
     corrections = await _corrections(db, collectivity_id, month, products, years)
-    family = await households(
-        db,
-        collectivity_id,
-        chosen.union(select(_affected(collectivity_id, since=None).c.insured_id))
-        if corrections
-        else chosen,
-    )
+    # Corrections may concern former members: then every insured related to the collectivity.
+    related = select(_affected(collectivity_id, since=None).c.insured_id)
+    family = await households(db, collectivity_id, related if corrections else chosen)
     rows = _line_rows(regular, corrections, family)
     borderel = Borderel(
         collectivity_id=collectivity_id,

@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import Borderel, Collectivity
 
+from .actor import Actor
 from .borderel_files import add_dat_document
 from .errors import NotFound
 from .invoicing import BillingTerms, invoice_for
 from .months import check_not_beyond_next, first_of
+from .permissions import require_staff
 from .premium_facts import YearTerms, load_contract_years
 from .prolongation import Outcome, check_month_billable, run_prolongation
 
@@ -51,6 +53,28 @@ async def prolong(
 
     return await run_prolongation(
         sessionmaker, month, now=now, collectivity_ids=collectivity_ids, after_borderel=documents
+    )
+
+
+async def prolong_as(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    month: dt.date,
+    *,
+    now: dt.datetime,
+    today: dt.date,
+    billing: BillingTerms,
+    collectivity_ids: Sequence[int] | None = None,
+) -> list[Outcome]:
+    """``runProlongation``: insurer staff only (FORBIDDEN otherwise)."""
+    require_staff(actor)
+    return await prolong(
+        sessionmaker,
+        month,
+        now=now,
+        today=today,
+        billing=billing,
+        collectivity_ids=collectivity_ids,
     )
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from exporters.dat import parse_dat
-from storage import Borderel, Document, Enrollment, Invoice, Mutation, Payment, Product
-from storage.enums import DocumentKind, MutationKind, ProductKind
+from storage import Borderel, Contract, Document, Enrollment, Invoice, Mutation, Payment, Product
+from storage.enums import DocumentKind, MutationKind, PremiumCollection, ProductKind
 
 from . import factories
 from .employers import Employers, gid, make_employers, payload_of
@@ -126,6 +126,7 @@ async def test_d3_only_staff_run_and_bad_months_make_nothing(
         ("2026-13", "INVALID_MONTH"),
         ("december", "INVALID_MONTH"),
         ("2020-05", "MONTH_BEFORE_CONTRACT"),
+        ("2027-01", "MONTH_WITHOUT_CONTRACT"),  # the coming month; next year's terms not in
     ):
         result = await run(api, staff, month, collectivityIds=[gid("Collectivity", cast.x1.id)])
         assert result["userErrors"] == [{"field": "month", "code": code}], month
@@ -292,3 +293,41 @@ async def test_d4_d5_corrections_and_differences_after_a_back_dated_leave(
     ]
     body = await api.gql(CORRECTIONS, {"id": x1[0], "month": "2026-10"}, token=main)
     assert error_codes(body) == ["BORDEREL_NOT_MADE"]
+
+
+async def test_d7_no_dat_file_once_the_month_has_no_salary_deduction(
+    api: Api, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """D7: the .dat download needs salary deduction in the borderel's month — also when the
+    contract is changed after the borderel was made."""
+    cast = await covered(session_factory)
+    staff = await api.login(cast.staff.email)
+    await run(api, staff, "2026-12", collectivityIds=[gid("Collectivity", cast.x1.id)])
+    async with session_factory() as db:
+        borderel = await db.scalar(select(Borderel).where(Borderel.collectivity_id == cast.x1.id))
+        contract = await db.scalar(
+            select(Contract).where(Contract.collectivity_id == cast.x1.id, Contract.year == 2026)
+        )
+        contract.premium_collection = PremiumCollection.INDIVIDUAL
+        contract.payment_method = None
+        await db.commit()
+        documents = await db.scalar(select(func.count()).select_from(Document))
+    main = await api.login(cast.main_x1.email)
+    body = await api.gql(DAT, {"input": {"borderelId": gid("Borderel", borderel.id)}}, token=main)
+    assert payload_of(body, "downloadBorderel") == {
+        "download": None,
+        "userErrors": [{"field": "borderelId", "code": "BORDEREL_NEEDS_SALARY_DEDUCTION"}],
+    }
+    async with session_factory() as db:
+        assert await db.scalar(select(func.count()).select_from(Document)) == documents
+
+
+async def test_b3_differences_of_an_unknown_collectivity_are_not_found_for_staff_too(
+    api: Api, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    cast = await covered(session_factory)
+    staff = await api.login(cast.staff.email)
+    body = await api.gql(
+        CORRECTIONS, {"id": gid("Collectivity", 999_999), "month": "2026-12"}, token=staff
+    )
+    assert error_codes(body) == ["NOT_FOUND"]

@@ -10,8 +10,8 @@ import strawberry
 from resolvers import borderel_files, borderels, invoicing
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.months import parse_month
-from resolvers.permissions import Forbidden
-from resolvers.prolongation_runs import prolong
+from resolvers.permissions import require_staff
+from resolvers.prolongation_runs import prolong_as
 
 from ..context import RequestContext
 from ..errors import UserError, payload_or_user_errors
@@ -58,8 +58,7 @@ class RunProlongationPayload:
 async def run_prolongation(info: Info, input: RunProlongationInput) -> RunProlongationPayload:
     context = info.context
     actor = context.require_actor()
-    if not actor.is_staff:
-        raise Forbidden()
+    require_staff(actor)  # before the input is read: employers learn nothing from it
 
     async def make() -> RunProlongationPayload:
         month = parse_month(input.month)
@@ -70,8 +69,9 @@ async def run_prolongation(info: Info, input: RunProlongationInput) -> RunProlon
                     ErrorCode.TOO_MANY_IDS, field="collectivity_ids", maximum=MAX_COLLECTIVITIES
                 )
             ids = [decode_id(i, "Collectivity", "collectivity_ids") for i in input.collectivity_ids]
-        outcomes = await prolong(
+        outcomes = await prolong_as(
             context.sessionmaker,
+            actor,
             month,
             now=context.clock.now(),
             today=context.clock.today(),

@@ -18,7 +18,7 @@ from ..context import RequestContext
 from ..ids import Node, encode_id
 from ..pagination import Connection
 from ..scalars import Money
-from .inbox import _collectivity
+from .inbox import collectivity_of
 
 if TYPE_CHECKING:
     from .collectivity import Collectivity
@@ -143,7 +143,7 @@ class Borderel(Node):
 
     @strawberry.field
     async def collectivity(self, info: Info) -> CollectivityRef:
-        return await _collectivity(info, self._row.collectivity_id)
+        return await collectivity_of(info, self._row.collectivity_id)
 
 
 @strawberry.type(description="An invoice for a borderel (D8): salary deduction with acceptgiro.")

@@ -47,7 +47,8 @@ class DownloadLink:
         return cls(url=link.url, expires_at=link.expires_at)
 
 
-async def _collectivity(info: Info, key: int) -> Any:
+async def collectivity_of(info: Info, key: int) -> Any:
+    """The ``Collectivity`` an object in scope belongs to (one DataLoader per request)."""
     from .collectivity import Collectivity
 
     row = await info.context.loaders.collectivity.load(key)
@@ -105,7 +106,7 @@ class Document(Node):
     async def collectivity(
         self, info: Info
     ) -> Annotated[Collectivity, strawberry.lazy("schema.types.collectivity")]:
-        return await _collectivity(info, self._row.collectivity_id)
+        return await collectivity_of(info, self._row.collectivity_id)
 
 
 @strawberry.type(description="Why a job failed, in the user's language; no personal data.")
@@ -168,7 +169,7 @@ class Job(Node):
     ) -> Annotated[Collectivity, strawberry.lazy("schema.types.collectivity")] | None:
         if self._row.collectivity_id is None:
             return None
-        return await _collectivity(info, self._row.collectivity_id)
+        return await collectivity_of(info, self._row.collectivity_id)
 
 
 async def collectivity_documents(

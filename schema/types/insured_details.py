@@ -17,6 +17,7 @@ from ..context import RequestContext
 from ..ids import decode_id, encode_id
 from ..pagination import Connection
 from .enums import Gender, MembershipStatus, MutationKind, ProductKind, Relation
+from .inbox import collectivity_of
 from .user_summary import UserSummary
 
 if TYPE_CHECKING:
@@ -29,14 +30,6 @@ VERSION_DESCRIPTION = (
     "`expectedVersion` to refuse a change when someone else changed the family since "
     "(CONCURRENT_CHANGE)."
 )
-
-
-async def _collectivity(info: Info, key: int) -> Collectivity:
-    from .collectivity import Collectivity
-
-    row = await info.context.loaders.collectivity.load(key)
-    assert row is not None  # reached within the actor's scope
-    return Collectivity.from_row(row)
 
 
 @strawberry.type(description="A membership of a collectivity (an enrollment), end date inclusive.")
@@ -71,7 +64,7 @@ class Membership:
     async def collectivity(
         self, info: Info
     ) -> Annotated[Collectivity, strawberry.lazy("schema.types.collectivity")]:
-        return await _collectivity(info, self._collectivity_id)
+        return await collectivity_of(info, self._collectivity_id)
 
 
 def _camel(name: str) -> str:
@@ -130,7 +123,7 @@ class InsuredMutation:
     async def collectivity(
         self, info: Info
     ) -> Annotated[Collectivity, strawberry.lazy("schema.types.collectivity")]:
-        return await _collectivity(info, self._collectivity_id)
+        return await collectivity_of(info, self._collectivity_id)
 
 
 @strawberry.type(description="A product on the insured's policy for a period.")
